@@ -1,0 +1,77 @@
+package io.resticmanager.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The server's validated, immutable settings. Built only by {@link SettingsLoader}; every value here
+ * has passed validation. {@link #toString()} never prints a secret.
+ */
+public record Settings(
+    Http http,
+    Path dataDir,
+    Db db,
+    Optional<String> adminToken,
+    List<Cidr> trustedProxies,
+    Metrics metrics,
+    Agents agents,
+    Alerts alerts,
+    Duration askTimeout) {
+
+  /** Where HTTP listens. {@code maxConnections} is Pekko's server-wide connection cap (≥ fleet size). */
+  public record Http(String host, int port, int maxConnections) {}
+
+  /**
+   * JDBC settings. {@code url} is already resolved (the SQLite default points into the data dir).
+   * {@code sqliteSynchronous} is the SQLite {@code synchronous} pragma (FULL by default).
+   */
+  public record Db(String url, String user, String password, int poolSize, String sqliteSynchronous) {
+    public boolean isSqlite() {
+      return url.startsWith("jdbc:sqlite:");
+    }
+
+    @Override
+    public String toString() {
+      return "Db[url=" + url + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "***")
+          + ", poolSize=" + poolSize + ", sqliteSynchronous=" + sqliteSynchronous + "]";
+    }
+  }
+
+  /**
+   * Who may scrape {@code /metrics}. {@code maxInFlight} bounds concurrent scrapes (excess get 503).
+   * The token file is re-read at every scrape so it can be rotated.
+   */
+  public record Metrics(
+      Optional<String> token, Optional<Path> tokenFile, List<Cidr> trustedCidrs, int maxInFlight) {
+    /** {@code /metrics} is mounted only when some access rule is configured. */
+    public boolean enabled() {
+      return token.isPresent() || tokenFile.isPresent() || !trustedCidrs.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return "Metrics[token=" + (token.isPresent() ? "***" : "<none>") + ", tokenFile=" + tokenFile
+          + ", trustedCidrs=" + trustedCidrs + ", maxInFlight=" + maxInFlight + "]";
+    }
+  }
+
+  /** The agent channel's limits and deadlines. */
+  public record Agents(
+      Duration helloTimeout,
+      Duration offlineAfter,
+      Duration heartbeatInterval,
+      int maxFrameBytes,
+      Duration enrollmentTokenTtl) {}
+
+  /** Server-side alert rules: {@code backupMaxAge} for backup_stale, checked every {@code checkInterval}. */
+  public record Alerts(Duration backupMaxAge, Duration checkInterval) {}
+
+  @Override
+  public String toString() {
+    return "Settings[http=" + http + ", dataDir=" + dataDir + ", db=" + db + ", adminToken="
+        + (adminToken.isPresent() ? "***" : "<generated>") + ", trustedProxies=" + trustedProxies
+        + ", metrics=" + metrics + ", agents=" + agents + ", alerts=" + alerts + ", askTimeout=" + askTimeout + "]";
+  }
+}
