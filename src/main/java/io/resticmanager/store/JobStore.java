@@ -1,0 +1,185 @@
+package io.resticmanager.store;
+
+import io.resticmanager.jobs.JobKind;
+import io.resticmanager.jobs.JobStatus;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+/**
+ * Jobs, idempotent on job id: a repeated start or finish changes nothing and says so, which is how a
+ * job's duration is recorded exactly once. A finish and the alerts it raises or resolves commit in one
+ * transaction.
+ */
+public final class JobStore {
+  private static final String COLUMNS =
+      "id, host_id, kind, status, started_at, finished_at, duration_seconds, exit_code, error, summary";
+
+  private final Database db;
+
+  public JobStore(Database db) {
+    this.db = db;
+  }
+
+  /** How a start was taken. CONFLICT: the id belongs to another host's job. */
+  public enum StartOutcome { STORED, DUPLICATE, CONFLICT }
+
+  /** A job's end as reported by the agent. {@code dataAdded} is null without a backup summary. */
+  public record Finish(
+      String jobId, JobStatus status, long finishedAt, int exitCode, String error, String summaryJson, Long dataAdded) {}
+
+  /** How a finish was taken. */
+  public sealed interface FinishOutcome {}
+
+  /** Newly stored: the duration to record once, and what changed in alerts. */
+  public record Recorded(
+      JobKind kind, JobStatus status, double durationSeconds, long finishedAt, Long dataAdded, AlertStore.Applied alerts)
+      implements FinishOutcome {}
+
+  /** Already finished before; nothing changed. */
+  public record Duplicate() implements FinishOutcome {}
+
+  /** No started job with that id for this host. */
+  public record Unknown() implements FinishOutcome {}
+
+  public CompletionStage<StartOutcome> start(String hostId, String jobId, JobKind kind, long startedAt) {
+    return db.write(c -> {
+      Optional<String> owner = ownerOf(c, jobId);
+      if (owner.isPresent()) return owner.get().equals(hostId) ? StartOutcome.DUPLICATE : StartOutcome.CONFLICT;
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO jobs (id, host_id, kind, started_at) VALUES (?, ?, ?, ?)")) {
+        ps.setString(1, jobId);
+        ps.setString(2, hostId);
+        ps.setString(3, kind.wire());
+        ps.setLong(4, startedAt);
+        ps.executeUpdate();
+      }
+      return StartOutcome.STORED;
+    });
+  }
+
+  /**
+   * Stores a job's end once. {@code alertRules} maps the stored job's kind to the alert changes to apply
+   * in the same transaction; it is called only for a newly finished job.
+   */
+  public CompletionStage<FinishOutcome> finish(
+      String hostId, Finish f, Function<JobKind, AlertChange> alertRules, long now) {
+    return db.write(c -> {
+      JobKind kind;
+      long startedAt;
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT host_id, kind, status, started_at FROM jobs WHERE id = ?")) {
+        ps.setString(1, f.jobId());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next() || !hostId.equals(rs.getString("host_id"))) return new Unknown();
+          if (rs.getString("status") != null) return new Duplicate();
+          kind = JobKind.fromWire(rs.getString("kind")).orElseThrow();
+          startedAt = rs.getLong("started_at");
+        }
+      }
+      double duration = Math.max(0L, f.finishedAt() - startedAt) / 1000.0;
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE jobs SET status = ?, finished_at = ?, exit_code = ?, error = ?, duration_seconds = ?,"
+              + " data_added = ?, summary = ? WHERE id = ? AND status IS NULL")) {
+        ps.setString(1, f.status().wire());
+        ps.setLong(2, f.finishedAt());
+        ps.setInt(3, f.exitCode());
+        Jdbc.setNullableString(ps, 4, f.error());
+        ps.setDouble(5, duration);
+        Jdbc.setNullableLong(ps, 6, f.dataAdded());
+        Jdbc.setNullableString(ps, 7, f.summaryJson());
+        ps.setString(8, f.jobId());
+        ps.executeUpdate();
+      }
+      AlertStore.Applied applied = AlertStore.applyIn(c, hostId, alertRules.apply(kind), now);
+      return new Recorded(kind, f.status(), duration, f.finishedAt(), f.dataAdded(), applied);
+    });
+  }
+
+  /** Newest first; {@code hostId} null for every host. */
+  public CompletionStage<List<JobRow>> list(String hostId, int limit) {
+    return db.read(c -> {
+      String sql = "SELECT " + COLUMNS + " FROM jobs" + (hostId == null ? "" : " WHERE host_id = ?")
+          + " ORDER BY started_at DESC, id LIMIT ?";
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        int i = 1;
+        if (hostId != null) ps.setString(i++, hostId);
+        ps.setInt(i, limit);
+        List<JobRow> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) out.add(row(rs));
+        }
+        return out;
+      }
+    });
+  }
+
+  /** Per host and kind: the last finished job, the last success, and the last backup's added bytes. */
+  public record Latest(Map<String, Map<JobKind, Long>> lastJob, Map<String, Map<JobKind, Long>> lastSuccess,
+      Map<String, Long> lastBackupAdded) {}
+
+  /** Reads what the fleet needs at start. */
+  public static Latest loadLatest(Connection c) throws SQLException {
+    Map<String, Map<JobKind, Long>> lastJob = perHostKind(c,
+        "SELECT host_id, kind, MAX(finished_at) AS t FROM jobs WHERE status IS NOT NULL GROUP BY host_id, kind");
+    Map<String, Map<JobKind, Long>> lastSuccess = perHostKind(c,
+        "SELECT host_id, kind, MAX(finished_at) AS t FROM jobs WHERE status = 'succeeded' GROUP BY host_id, kind");
+    Map<String, Long> added = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT j.host_id, j.data_added FROM jobs j JOIN ("
+            + "SELECT host_id, MAX(finished_at) AS t FROM jobs WHERE kind = 'backup' AND data_added IS NOT NULL"
+            + " GROUP BY host_id) m ON j.host_id = m.host_id AND j.finished_at = m.t"
+            + " WHERE j.kind = 'backup' AND j.data_added IS NOT NULL");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) added.put(rs.getString(1), rs.getLong(2));
+    }
+    return new Latest(lastJob, lastSuccess, added);
+  }
+
+  private static Map<String, Map<JobKind, Long>> perHostKind(Connection c, String sql) throws SQLException {
+    Map<String, Map<JobKind, Long>> out = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        JobKind k = JobKind.fromWire(rs.getString("kind")).orElseThrow();
+        out.computeIfAbsent(rs.getString("host_id"), h -> new HashMap<>()).put(k, rs.getLong("t"));
+      }
+    }
+    return out;
+  }
+
+  private static Optional<String> ownerOf(Connection c, String jobId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT host_id FROM jobs WHERE id = ?")) {
+      ps.setString(1, jobId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    }
+  }
+
+  private static JobRow row(ResultSet rs) throws SQLException {
+    String status = rs.getString("status");
+    double d = rs.getDouble("duration_seconds");
+    Double duration = rs.wasNull() ? null : d;
+    int e = rs.getInt("exit_code");
+    Integer exit = rs.wasNull() ? null : e;
+    return new JobRow(
+        rs.getString("id"),
+        rs.getString("host_id"),
+        JobKind.fromWire(rs.getString("kind")).orElseThrow(),
+        status == null ? null : JobStatus.fromWire(status).orElseThrow(),
+        rs.getLong("started_at"),
+        Jdbc.longOrZero(rs, "finished_at"),
+        duration,
+        exit,
+        rs.getString("error"),
+        rs.getString("summary"));
+  }
+}
