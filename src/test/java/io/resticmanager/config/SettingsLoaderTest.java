@@ -625,4 +625,54 @@ class SettingsLoaderTest {
     assertFalse(text.contains("metrics-secret"), text);
     assertTrue(text.contains("***"), text);
   }
+
+  // --- the operator example and the reference page ---
+
+  private static final List<String> VARIABLES = List.of(
+      "RM_HTTP_HOST", "RM_HTTP_PORT", "RM_DATA_DIR", "RM_DB_URL", "RM_DB_USER", "RM_DB_PASSWORD", "RM_ADMIN_TOKEN",
+      "RM_TRUSTED_PROXIES", "RM_METRICS_TOKEN", "RM_METRICS_TOKEN_FILE", "RM_METRICS_TRUSTED_CIDR");
+
+  private List<String> operatorKeys() {
+    List<String> keys = load(Map.of()).config().getConfig("restic-manager").entrySet().stream()
+        .map(Map.Entry::getKey)
+        .filter(k -> !k.startsWith("pekko-overrides.") && !k.startsWith("blocking-jdbc-dispatcher."))
+        .sorted()
+        .toList();
+    assertTrue(keys.containsAll(List.of("http.port", "db.sqlite-synchronous", "alerts.check-interval")), keys.toString());
+    return keys;
+  }
+
+  @Test
+  void operatorExampleParsesAndChangesNoDefault() {
+    Path example = Path.of("application.conf").toAbsolutePath();
+
+    SettingsLoader.Loaded fromExample = SettingsLoader.load(Optional.of(example), Map.of(), cwd);
+
+    assertEquals(settings(Map.of()), fromExample.settings());
+  }
+
+  @Test
+  void operatorExampleMentionsEveryKeyAndVariable() throws IOException {
+    String example = Files.readString(Path.of("application.conf"));
+
+    for (String key : operatorKeys()) {
+      String leaf = key.substring(key.lastIndexOf('.') + 1);
+      assertTrue(example.contains("# " + leaf + " = "), "application.conf shows " + key);
+    }
+    for (String variable : VARIABLES) {
+      assertTrue(example.contains(variable), "application.conf names " + variable);
+    }
+  }
+
+  @Test
+  void configurationPageListsEveryKeyAndVariable() throws IOException {
+    String page = Files.readString(Path.of("docs/configuration.md"));
+
+    for (String key : operatorKeys()) {
+      assertTrue(page.contains("| `" + key + "` |"), "docs/configuration.md has a row for " + key);
+    }
+    for (String variable : VARIABLES) {
+      assertTrue(page.contains("`" + variable + "`"), "docs/configuration.md names " + variable);
+    }
+  }
 }
