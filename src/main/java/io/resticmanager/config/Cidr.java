@@ -31,7 +31,7 @@ public record Cidr(InetAddress network, int prefix, String text) {
     int prefix = max;
     if (slash >= 0) {
       String p = s.substring(slash + 1);
-      if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)) return Optional.empty();
+      if (p.isEmpty() || p.length() > 3 || !IpLiteral.asciiDigits(p)) return Optional.empty();
       prefix = Integer.parseInt(p);
       if (prefix > max) return Optional.empty();
     }
@@ -54,9 +54,10 @@ public record Cidr(InetAddress network, int prefix, String text) {
     return List.copyOf(out);
   }
 
+  /** True when {@code address} (IPv4-mapped IPv6 folded to IPv4 first) lies in this range. */
   public boolean contains(InetAddress address) {
     byte[] net = network.getAddress();
-    byte[] a = address.getAddress();
+    byte[] a = IpLiteral.foldMapped(address).getAddress();
     if (net.length != a.length) return false;
     int full = prefix / 8;
     for (int i = 0; i < full; i++) {
