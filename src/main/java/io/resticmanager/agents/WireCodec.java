@@ -136,12 +136,12 @@ public final class WireCodec {
 
     Out(String type) {
       sb.append("{\"type\":");
-      string(sb, type);
+      quote(sb, type);
     }
 
     Out str(String key, String value) {
       key(key);
-      string(sb, value);
+      quote(sb, value);
       return this;
     }
 
@@ -186,7 +186,7 @@ public final class WireCodec {
    * Appends {@code s} as a JSON string. Escapes quote, backslash, every char below U+0020 and lone
    * surrogates (which would otherwise turn into {@code ?} when the text is sent as UTF-8).
    */
-  static void string(StringBuilder sb, String s) {
+  public static void quote(StringBuilder sb, String s) {
     sb.append('"');
     int n = s.length();
     int from = 0;
@@ -516,7 +516,7 @@ public final class WireCodec {
    * True when arrays/objects nest deeper than {@link #MAX_DEPTH}. Runs before spray-json, whose parser
    * recurses once per level; brackets inside strings (escapes included) do not count.
    */
-  static boolean nestedTooDeep(String s) {
+  public static boolean nestedTooDeep(String s) {
     int depth = 0;
     boolean inString = false;
     for (int i = 0, n = s.length(); i < n; i++) {

@@ -1,0 +1,160 @@
+package io.resticmanager.agents;
+
+import io.resticmanager.config.Settings;
+import io.resticmanager.fleet.Fleet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.event.Logging;
+import org.apache.pekko.event.LoggingAdapter;
+import org.apache.pekko.http.impl.engine.ws.FrameEvent;
+import org.apache.pekko.http.impl.engine.ws.FrameEvent$;
+import org.apache.pekko.http.impl.engine.ws.FrameStart;
+import org.apache.pekko.http.impl.engine.ws.Protocol;
+import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
+import org.apache.pekko.http.impl.engine.ws.WebSocket$;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
+import org.apache.pekko.http.scaladsl.settings.ServerSettings;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.StreamLimitReachedException;
+import org.apache.pekko.stream.javadsl.BidiFlow;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSink;
+import scala.Option;
+
+/**
+ * Wires one accepted agent WebSocket to a new {@link AgentConnection} actor: inbound messages are
+ * collected (strict or streamed alike, streamed ones always drained) under a byte cap and delivered
+ * with backpressure; outbound frames go through a bounded queue.
+ *
+ * <p>Pekko HTTP's message-level API can only close a socket with 1000 or 1011, while the protocol needs
+ * 1008, 1009 and 4000. So this class builds the same frame stack Pekko builds for
+ * {@code handleMessages} ({@code WebSocket.stack}, Pekko HTTP internal API, pinned by the one Pekko HTTP
+ * version in the pom) and rewrites the normal-closure frame it emits into the code the actor chose.
+ */
+public final class AgentSocket {
+  private static final int OUTBOUND_BUFFER = 512;
+  private static final int CLOSE_NORMAL = 1000;
+
+  private final ActorSystem<?> system;
+  private final Materializer materializer;
+  private final ActorRef<Fleet.Command> fleet;
+  private final Settings.Agents settings;
+  private final LoggingAdapter log;
+  private final org.apache.pekko.http.scaladsl.settings.WebSocketSettings websocketSettings;
+  private final AtomicInteger connections = new AtomicInteger();
+
+  public AgentSocket(ActorSystem<?> system, ActorRef<Fleet.Command> fleet, Settings.Agents settings) {
+    this.system = system;
+    this.materializer = Materializer.matFromSystem(system);
+    this.fleet = fleet;
+    this.settings = settings;
+    this.log = Logging.getLogger(system.classicSystem(), AgentSocket.class);
+    this.websocketSettings = ServerSettings.apply(system.classicSystem()).websocketSettings();
+  }
+
+  /** Accepts the upgrade for an authenticated host and starts its connection actor. */
+  public HttpResponse accept(WebSocketUpgrade upgrade, String hostId) {
+    AtomicInteger closeCode = new AtomicInteger(CLOSE_NORMAL);
+    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> outbound =
+        Source.<Message>queue(OUTBOUND_BUFFER).preMaterialize(materializer);
+    BoundedSourceQueue<Message> queue = outbound.first();
+    Outbound out = new Outbound() {
+      @Override
+      public boolean offer(String text) {
+        return queue.offer(TextMessage.create(text)) == org.apache.pekko.stream.QueueOfferResult.enqueued();
+      }
+
+      @Override
+      public void close(int code) {
+        closeCode.set(code);
+        queue.complete();
+      }
+
+      @Override
+      public void abort() {
+        queue.fail(new IllegalStateException("agent is not reading"));
+      }
+    };
+    ActorRef<AgentConnection.Command> actor = system.systemActorOf(
+        AgentConnection.create(hostId, out, fleet, settings),
+        "agent-" + hostId + "-" + connections.incrementAndGet(), Props.empty());
+
+    Sink<InboundMessage, NotUsed> toActor = ActorSink.actorRefWithBackpressure(
+        actor,
+        AgentConnection.Inbound::new,
+        AgentConnection.StreamStarted::new,
+        AgentConnection.StreamAck.INSTANCE,
+        AgentConnection.StreamCompleted.INSTANCE,
+        AgentConnection.StreamFailed::new);
+    long limit = settings.maxFrameBytes();
+    Sink<Message, NotUsed> inbound = Flow.<Message>create()
+        .mapAsync(1, m -> collect(m, limit))
+        .to(toActor);
+    Flow<Message, Message, NotUsed> handler = Flow.fromSinkAndSourceCoupled(inbound, outbound.second());
+
+    Flow<org.apache.pekko.http.scaladsl.model.ws.Message, org.apache.pekko.http.scaladsl.model.ws.Message, NotUsed>
+        scalaHandler = Flow.<org.apache.pekko.http.scaladsl.model.ws.Message>create()
+            .map(m -> (Message) m)
+            .via(handler)
+            .map(Message::asScala);
+    BidiFlow<FrameEvent, org.apache.pekko.http.scaladsl.model.ws.Message,
+        org.apache.pekko.http.scaladsl.model.ws.Message, FrameEvent, NotUsed> stack =
+        BidiFlow.fromGraph(WebSocket$.MODULE$.stack(true, websocketSettings, WebSocket$.MODULE$.stack$default$3(), log));
+    Flow<FrameEvent, FrameEvent, NotUsed> frames = stack.join(scalaHandler)
+        .map(f -> rewriteClose(f, closeCode.get()));
+    return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(frames, Option.empty());
+  }
+
+  /** Replaces the close frame Pekko sends on a completed handler (1000) with the chosen code. */
+  static FrameEvent rewriteClose(FrameEvent f, int code) {
+    if (code == CLOSE_NORMAL || !(f instanceof FrameStart start)) return f;
+    if (start.header().opcode() != Protocol.Opcode$Close$.MODULE$) return f;
+    byte[] data = start.data().toArray();
+    if (data.length < 2 || ((data[0] & 0xFF) << 8 | (data[1] & 0xFF)) != CLOSE_NORMAL) return f;
+    return FrameEvent$.MODULE$.closeFrame(code, "", Option.empty());
+  }
+
+  /** One whole message, strict or streamed, never more than {@code limit} UTF-8 bytes held. */
+  private CompletionStage<InboundMessage> collect(Message m, long limit) {
+    if (!m.isText()) {
+      return m.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), materializer)
+          .thenApply(done -> new InboundMessage.Binary());
+    }
+    TextMessage t = m.asTextMessage();
+    if (t.isStrict()) {
+      String s = t.getStrictText();
+      return CompletableFuture.completedFuture(
+          utf8Length(s) > limit ? new InboundMessage.TooLarge(limit) : new InboundMessage.Text(s));
+    }
+    return t.getStreamedText()
+        .limitWeighted(limit, AgentSocket::utf8Length)
+        .runFold(new StringBuilder(), StringBuilder::append, materializer)
+        .<InboundMessage>thenApply(sb -> new InboundMessage.Text(sb.toString()))
+        .exceptionally(e -> {
+          Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+          if (cause instanceof StreamLimitReachedException) return new InboundMessage.TooLarge(limit);
+          throw new java.util.concurrent.CompletionException(cause);
+        });
+  }
+
+  static long utf8Length(String s) {
+    long n = s.length();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) n += c >= 0x800 && !Character.isSurrogate(c) ? 2 : 1;
+    }
+    return n;
+  }
+}

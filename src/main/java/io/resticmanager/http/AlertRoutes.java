@@ -1,0 +1,47 @@
+package io.resticmanager.http;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import io.resticmanager.fleet.Fleet;
+import io.resticmanager.store.AlertStore;
+import java.util.Locale;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** Alerts: list by status (default open) and acknowledge (an acknowledged alert stays open). */
+public final class AlertRoutes extends ApiDirectives {
+  private static final int MAX_LIMIT = 1000;
+
+  private final AlertStore alerts;
+  private final ActorRef<Fleet.Command> fleet;
+
+  public AlertRoutes(String adminToken, AlertStore alerts, ActorRef<Fleet.Command> fleet) {
+    super(adminToken);
+    this.alerts = alerts;
+    this.fleet = fleet;
+  }
+
+  public Route route() {
+    return pathPrefix(segment("api").slash("v1").slash("alerts"), () -> admin(() -> concat(
+        pathEnd(() -> get(() -> parameterOptional("status", status -> limitParameter(100, MAX_LIMIT, limit -> {
+          AlertStore.Filter filter;
+          try {
+            filter = AlertStore.Filter.valueOf(status.orElse("open").toUpperCase(Locale.ROOT));
+          } catch (IllegalArgumentException e) {
+            return complete(error(StatusCodes.BAD_REQUEST, "bad_request",
+                "invalid parameter \"status\": must be open, resolved or all"));
+          }
+          return await(alerts.list(filter, limit),
+              rows -> complete(json(StatusCodes.OK, ApiJson.array(rows, ApiJson::alert))));
+        })))),
+        path(PathMatchers.segment().slash("ack"), id -> post(() ->
+            await(alerts.acknowledge(id, System.currentTimeMillis()), row -> row
+                .map(a -> {
+                  fleet.tell(new Fleet.AlertAcknowledged(a));
+                  return complete(json(StatusCodes.OK, ApiJson.alert(a)));
+                })
+                .orElseGet(() -> complete(error(StatusCodes.NOT_FOUND, "not_found", "No alert with that id."))))))));
+  }
+}
