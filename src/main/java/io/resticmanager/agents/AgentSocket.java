@@ -14,16 +14,17 @@ import org.apache.pekko.event.LoggingAdapter;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent$;
 import org.apache.pekko.http.impl.engine.ws.FrameStart;
-import org.apache.pekko.http.impl.engine.ws.Protocol;
 import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
 import org.apache.pekko.http.impl.engine.ws.WebSocket$;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
-import org.apache.pekko.http.scaladsl.settings.ServerSettings;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Graph;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.stream.javadsl.BidiFlow;
@@ -46,6 +47,7 @@ import scala.Option;
 public final class AgentSocket {
   private static final int OUTBOUND_BUFFER = 512;
   private static final int CLOSE_NORMAL = 1000;
+  private static final byte OPCODE_CLOSE = 8;
 
   private final ActorSystem<?> system;
   private final Materializer materializer;
@@ -61,7 +63,8 @@ public final class AgentSocket {
     this.fleet = fleet;
     this.settings = settings;
     this.log = Logging.getLogger(system.classicSystem(), AgentSocket.class);
-    this.websocketSettings = ServerSettings.apply(system.classicSystem()).websocketSettings();
+    this.websocketSettings = (org.apache.pekko.http.scaladsl.settings.WebSocketSettings)
+        ServerSettings.create(system.classicSystem()).getWebsocketSettings();
   }
 
   /** Accepts the upgrade for an authenticated host and starts its connection actor. */
@@ -93,7 +96,7 @@ public final class AgentSocket {
 
     Sink<InboundMessage, NotUsed> toActor = ActorSink.actorRefWithBackpressure(
         actor,
-        AgentConnection.Inbound::new,
+        (ackTo, message) -> new AgentConnection.Inbound(message, ackTo),
         AgentConnection.StreamStarted::new,
         AgentConnection.StreamAck.INSTANCE,
         AgentConnection.StreamCompleted.INSTANCE,
@@ -114,13 +117,15 @@ public final class AgentSocket {
         BidiFlow.fromGraph(WebSocket$.MODULE$.stack(true, websocketSettings, WebSocket$.MODULE$.stack$default$3(), log));
     Flow<FrameEvent, FrameEvent, NotUsed> frames = stack.join(scalaHandler)
         .map(f -> rewriteClose(f, closeCode.get()));
-    return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(frames, Option.empty());
+    @SuppressWarnings("unchecked")
+    Graph<FlowShape<FrameEvent, FrameEvent>, Object> graph = (Graph<FlowShape<FrameEvent, FrameEvent>, Object>) (Graph<?, ?>) frames;
+    return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(graph, Option.empty());
   }
 
   /** Replaces the close frame Pekko sends on a completed handler (1000) with the chosen code. */
   static FrameEvent rewriteClose(FrameEvent f, int code) {
     if (code == CLOSE_NORMAL || !(f instanceof FrameStart start)) return f;
-    if (start.header().opcode() != Protocol.Opcode$Close$.MODULE$) return f;
+    if (start.header().opcode().code() != OPCODE_CLOSE) return f;
     byte[] data = start.data().toArray();
     if (data.length < 2 || ((data[0] & 0xFF) << 8 | (data[1] & 0xFF)) != CLOSE_NORMAL) return f;
     return FrameEvent$.MODULE$.closeFrame(code, "", Option.empty());

@@ -42,6 +42,6 @@ public final class AlertRoutes extends ApiDirectives {
                   fleet.tell(new Fleet.AlertAcknowledged(a));
                   return complete(json(StatusCodes.OK, ApiJson.alert(a)));
                 })
-                .orElseGet(() -> complete(error(StatusCodes.NOT_FOUND, "not_found", "No alert with that id."))))))));
+                .orElseGet(() -> complete(error(StatusCodes.NOT_FOUND, "not_found", "No alert with that id.")))))))));
   }
 }

@@ -1,0 +1,94 @@
+package io.resticmanager.http;
+
+import io.resticmanager.BuildInfo;
+import io.resticmanager.fleet.Fleet;
+import io.resticmanager.jobs.JobDurations;
+import io.resticmanager.jobs.JobTracker;
+import io.resticmanager.metrics.FleetSample;
+import io.resticmanager.metrics.MetricsTextWriter;
+import io.resticmanager.metrics.OpenMetricsTextWriter;
+import io.resticmanager.metrics.PrometheusTextWriter;
+import io.resticmanager.metrics.ServerMetrics;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.coding.Coder;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * {@code GET /metrics} (HEAD is answered by Pekko's transparent HEAD handling): behind
+ * {@link ScrapeDirectives}, asks {@link JobTracker} and {@link Fleet} for snapshots with the configured
+ * timeout (a timeout is 503), renders Prometheus text 0.0.4, or OpenMetrics 1.0.0 when {@code Accept}
+ * asks for it, gzip when {@code Accept-Encoding} allows. Concurrent scrapes are bounded; excess ones get
+ * 503 at once. Not mounted (404) unless a metrics token, token file or trusted CIDR is configured.
+ * Renders from in-memory snapshots only: a scrape never waits on the database.
+ */
+public final class MetricsRoutes extends ApiDirectives {
+  private static final ContentType TEXT = ContentTypes.parse(PrometheusTextWriter.CONTENT_TYPE);
+  private static final ContentType OPENMETRICS = ContentTypes.parse(OpenMetricsTextWriter.CONTENT_TYPE);
+
+  private final ScrapeGuard.ScrapePolicy policy;
+  private final ScrapeDirectives guard;
+  private final ActorRef<JobTracker.Command> jobTracker;
+  private final ActorRef<Fleet.Command> fleet;
+  private final Duration askTimeout;
+  private final Scheduler scheduler;
+  private final int maxInFlight;
+  private final AtomicInteger inFlight = new AtomicInteger();
+
+  public MetricsRoutes(ScrapeGuard.ScrapePolicy policy, ScrapeDirectives guard, ActorRef<JobTracker.Command> jobTracker,
+      ActorRef<Fleet.Command> fleet, Duration askTimeout, Scheduler scheduler, int maxInFlight) {
+    super("");
+    this.policy = policy;
+    this.guard = guard;
+    this.jobTracker = jobTracker;
+    this.fleet = fleet;
+    this.askTimeout = askTimeout;
+    this.scheduler = scheduler;
+    this.maxInFlight = maxInFlight;
+  }
+
+  public Route route() {
+    if (!policy.enabled()) return reject();
+    return path("metrics", () -> get(() -> guard.authorizeScrape(policy, () ->
+        optionalHeaderValueByName("Accept", accept -> encodeResponseWith(List.of(Coder.Gzip, Coder.NoCoding), () -> {
+          if (inFlight.incrementAndGet() > maxInFlight) {
+            inFlight.decrementAndGet();
+            return complete(error(StatusCodes.SERVICE_UNAVAILABLE, "unavailable",
+                "Too many scrapes at once; try again."));
+          }
+          CompletionStage<HttpResponse> response = snapshot()
+              .thenApply(body -> render(body, wantsOpenMetrics(accept)))
+              .whenComplete((r, e) -> inFlight.decrementAndGet());
+          return await(response, this::complete);
+        })))));
+  }
+
+  private record Snapshots(JobDurations jobs, FleetSample fleet) {}
+
+  private CompletionStage<Snapshots> snapshot() {
+    CompletionStage<JobDurations> jobs = AskPattern.ask(jobTracker, JobTracker.GetSnapshot::new, askTimeout, scheduler);
+    CompletionStage<FleetSample> hosts = AskPattern.ask(fleet, Fleet.GetSample::new, askTimeout, scheduler);
+    return jobs.thenCombine(hosts, Snapshots::new);
+  }
+
+  private static HttpResponse render(Snapshots s, boolean openMetrics) {
+    MetricsTextWriter writer = openMetrics ? OpenMetricsTextWriter.INSTANCE : PrometheusTextWriter.INSTANCE;
+    byte[] body = writer.toBytes(ServerMetrics.build(s.jobs(), s.fleet(), BuildInfo.current()));
+    return HttpResponse.create().withEntity(HttpEntities.create(openMetrics ? OPENMETRICS : TEXT, body));
+  }
+
+  static boolean wantsOpenMetrics(Optional<String> accept) {
+    return accept.map(a -> a.contains("application/openmetrics-text")).orElse(false);
+  }
+}

@@ -1,0 +1,135 @@
+package io.resticmanager.server;
+
+import io.resticmanager.agents.AgentSocket;
+import io.resticmanager.agents.AgentSocketRoutes;
+import io.resticmanager.config.Settings;
+import io.resticmanager.fleet.Fleet;
+import io.resticmanager.http.AlertRoutes;
+import io.resticmanager.http.ApiDirectives;
+import io.resticmanager.http.EnrollmentRoutes;
+import io.resticmanager.http.HealthRoutes;
+import io.resticmanager.http.HostRoutes;
+import io.resticmanager.http.JobRoutes;
+import io.resticmanager.http.MetricsRoutes;
+import io.resticmanager.http.ScrapeDirectives;
+import io.resticmanager.http.ScrapeGuard;
+import io.resticmanager.jobs.JobTracker;
+import io.resticmanager.store.AlertStore;
+import io.resticmanager.store.Database;
+import io.resticmanager.store.HostStore;
+import io.resticmanager.store.JobStore;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The root behavior: spawns {@link JobTracker} and {@link Fleet}, builds the routes, binds HTTP and
+ * registers the shutdown order with {@link CoordinatedShutdown}: unbind, close agent connections and
+ * drain HTTP connections, flush the fleet's pending writes and the store. The database itself is closed
+ * by {@code Main} after the actor system has terminated, so nothing can write to a closed store.
+ */
+public final class Guardian {
+  private static final Logger log = LoggerFactory.getLogger(Guardian.class);
+  private static final Duration SHUTDOWN_STEP = Duration.ofSeconds(10);
+
+  private Guardian() {}
+
+  /** What the started server exposes to {@code Main} and tests. */
+  public record Started(ServerBinding binding, ActorRef<Fleet.Command> fleet, ActorRef<JobTracker.Command> jobTracker) {}
+
+  public static Behavior<Void> create(
+      Settings settings, Database db, Fleet.Initial initial, String adminToken, CompletableFuture<Started> started) {
+    return Behaviors.setup(ctx -> {
+      ActorSystem<Void> system = ctx.getSystem();
+      ActorRef<JobTracker.Command> tracker = ctx.spawn(JobTracker.create(), "job-tracker");
+      HostStore hosts = new HostStore(db);
+      JobStore jobs = new JobStore(db);
+      AlertStore alerts = new AlertStore(db);
+      ActorRef<Fleet.Command> fleet = ctx.spawn(
+          Fleet.create(settings.agents(), settings.alerts(), new Fleet.Stores(hosts, jobs, alerts), tracker, initial,
+              System::currentTimeMillis),
+          "fleet");
+
+      Duration ask = settings.askTimeout();
+      ScrapeGuard.ScrapePolicy scrape = ScrapeGuard.ScrapePolicy.of(settings.metrics(), settings.trustedProxies());
+      Route routes = routes(
+          new HealthRoutes(db).route(),
+          new MetricsRoutes(scrape, new ScrapeDirectives(), tracker, fleet, ask, system.scheduler(),
+              settings.metrics().maxInFlight()).route(),
+          new AgentSocketRoutes(hosts, new AgentSocket(system, fleet, settings.agents())).route(),
+          new EnrollmentRoutes(adminToken, hosts, fleet, settings.agents().enrollmentTokenTtl()).route(),
+          new HostRoutes(adminToken, fleet, ask, system.scheduler()).route(),
+          new JobRoutes(adminToken, jobs).route(),
+          new AlertRoutes(adminToken, alerts, fleet).route());
+
+      Http.get(system).newServerAt(settings.http().host(), settings.http().port()).bind(routes)
+          .whenComplete((binding, failure) -> {
+            if (failure != null) {
+              started.completeExceptionally(failure);
+              return;
+            }
+            registerShutdown(system, binding, fleet, db);
+            log.info("Listening on [{}]; /metrics {}", binding.localAddress(),
+                scrape.enabled() ? "enabled" : "not mounted (no metrics token, token file or trusted CIDR)");
+            started.complete(new Started(binding, fleet, tracker));
+          });
+      return Behaviors.empty();
+    });
+  }
+
+  private static void registerShutdown(
+      ActorSystem<Void> system, ServerBinding binding, ActorRef<Fleet.Command> fleet, Database db) {
+    CoordinatedShutdown cs = CoordinatedShutdown.get(system);
+    cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind",
+        () -> binding.unbind().thenApply(x -> Done.getInstance()));
+    cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "agents-close-and-drain",
+        () -> AskPattern.ask(fleet, Fleet.CloseConnections::new, SHUTDOWN_STEP, system.scheduler())
+            .thenCompose(d -> binding.terminate(SHUTDOWN_STEP))
+            .thenApply(x -> Done.getInstance()));
+    cs.addTask(CoordinatedShutdown.PhaseServiceStop(), "fleet-and-store-flush",
+        () -> AskPattern.ask(fleet, Fleet.Flush::new, SHUTDOWN_STEP, system.scheduler())
+            .thenCompose(d -> db.flush())
+            .thenApply(x -> Done.getInstance()));
+  }
+
+  /** Joins the route classes, with JSON bodies for rejections and a generic 500 for exceptions. */
+  static Route routes(Route... parts) {
+    AllDirectives d = new AllDirectives() {};
+    RejectionHandler rejections = RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+      if (response.entity() instanceof HttpEntity.Strict strict
+          && !strict.getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+        String code = response.status().intValue() == 404 ? "not_found"
+            : response.status().intValue() == 405 ? "method_not_allowed" : "bad_request";
+        return response.withEntity(ContentTypes.APPLICATION_JSON,
+            io.resticmanager.http.ApiJson.error(code, strict.getData().utf8String().strip()));
+      }
+      return response;
+    });
+    ExceptionHandler exceptions = ExceptionHandler.newBuilder()
+        .match(Exception.class, e -> {
+          log.warn("Unhandled error in a route: {}", e.toString());
+          return d.complete(ApiDirectives.error(StatusCodes.INTERNAL_SERVER_ERROR, "internal",
+              "The request could not be completed."));
+        })
+        .build();
+    return d.handleExceptions(exceptions, () -> d.handleRejections(rejections, () -> d.concat(parts[0],
+        java.util.Arrays.copyOfRange(parts, 1, parts.length))));
+  }
+}
