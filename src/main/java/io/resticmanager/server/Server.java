@@ -1,0 +1,117 @@
+package io.resticmanager.server;
+
+import io.resticmanager.config.SettingsLoader;
+import io.resticmanager.fleet.Fleet;
+import io.resticmanager.store.Database;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running server: database opened and migrated, fleet state loaded, actor system started, HTTP bound.
+ * {@link #stop()} runs the coordinated shutdown and closes the database last. Used by {@code Main} and
+ * by tests that want a real server in-process.
+ */
+public final class Server {
+  private static final Logger log = LoggerFactory.getLogger(Server.class);
+  static final String JDBC_DISPATCHER = "restic-manager.blocking-jdbc-dispatcher";
+
+  private final ActorSystem<Void> system;
+  private final Database db;
+  private final Guardian.Started started;
+  private final String adminToken;
+
+  private Server(ActorSystem<Void> system, Database db, Guardian.Started started, String adminToken) {
+    this.system = system;
+    this.db = db;
+    this.started = started;
+    this.adminToken = adminToken;
+  }
+
+  /** Starts a server; throws when the database cannot be opened or the port cannot be bound. */
+  public static Server start(SettingsLoader.Loaded loaded) throws IOException, InterruptedException {
+    var settings = loaded.settings();
+    String adminToken = AdminToken.resolve(settings);
+    // The JDBC reader pool runs on the dedicated dispatcher, looked up once the system exists.
+    DeferredExecutor readExecutor = new DeferredExecutor();
+    Database db = Database.open(settings.db(), readExecutor);
+    CompletableFuture<Guardian.Started> started = new CompletableFuture<>();
+    ActorSystem<Void> system;
+    try {
+      Fleet.Initial initial = Fleet.Initial.load(db);
+      system = ActorSystem.create(
+          Guardian.create(settings, db, initial, adminToken, started), "restic-manager", loaded.config());
+      readExecutor.set(system.dispatchers().lookup(DispatcherSelector.fromConfig(JDBC_DISPATCHER)));
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
+    try {
+      Guardian.Started s = started.get(60, TimeUnit.SECONDS);
+      return new Server(system, db, s, adminToken);
+    } catch (ExecutionException | TimeoutException e) {
+      system.terminate();
+      awaitTermination(system);
+      db.close();
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+      throw new IOException("cannot listen on " + settings.http().host() + ":" + settings.http().port() + ": "
+          + cause.getMessage(), cause);
+    }
+  }
+
+  public InetSocketAddress address() {
+    return started.binding().localAddress();
+  }
+
+  public int port() {
+    return address().getPort();
+  }
+
+  public String adminToken() {
+    return adminToken;
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public Guardian.Started started() {
+    return started;
+  }
+
+  /** Completes when the actor system has terminated (after a stop or a shutdown signal). */
+  public CompletableFuture<Void> whenTerminated() {
+    return system.getWhenTerminated().toCompletableFuture().thenApply(d -> null);
+  }
+
+  /** Graceful stop: unbind, close agents, drain, flush; then the database is closed last. */
+  public void stop() {
+    CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason());
+    awaitTermination(system);
+    db.close();
+  }
+
+  /** Closes the database after the actor system has terminated by other means. */
+  public void closeDatabase() {
+    db.close();
+  }
+
+  private static void awaitTermination(ActorSystem<Void> system) {
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(Duration.ofMinutes(2).toSeconds(), TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("Actor system did not terminate cleanly: {}", e.toString());
+    }
+  }
+}
