@@ -7,11 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Renders a {@link MetricsSnapshot} as exposition text into a {@link TextBuffer} or an
- * {@link OutputStream}. Owns what the two text
- * formats share: sample lines, label escaping ({@code \\}, {@code "}, line feed), number formatting and the
- * histogram expansion into cumulative {@code _bucket} lines plus {@code _count} and {@code _sum}. The
- * subclasses add the metadata lines and the trailer of their format.
+ * Renders a {@link MetricsSnapshot} as exposition text into a {@link TextBuffer} or an {@link OutputStream}.
+ * Owns what the two text formats share: sample lines, label escaping ({@code \\}, {@code "}, line feed),
+ * number formatting and the histogram expansion into cumulative {@code _bucket} lines plus {@code _count}
+ * and {@code _sum}. The subclasses add the metadata lines and the trailer of their format.
  *
  * <p>Families and rows come out in snapshot order. Stateless and thread-safe: use the {@code INSTANCE}
  * of {@link PrometheusTextWriter} or {@link OpenMetricsTextWriter}. Never sorts, validates or negotiates
