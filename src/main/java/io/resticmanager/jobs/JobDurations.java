@@ -11,8 +11,9 @@ import java.util.Objects;
  * {@link JobTracker} produces it on {@code GetSnapshot}; {@code ServerMetrics} turns it into the
  * {@code restic_manager_job_duration_seconds} family. It never changes after construction.
  *
- * <p>Layout: series {@code kind.ordinal() * STATUSES + status.ordinal()}; per series {@link #BUCKETS}
- * {@code .size() + 1} slots, the last one for durations above the highest bound.
+ * <p>Layout, shared with the tracker's arrays: one series per kind × status at
+ * {@code kind.ordinal() * statuses + status.ordinal()}, each with {@code BUCKETS.size() + 1} per-bucket
+ * counts (the last one for durations above the highest bound) and one sum in seconds.
  */
 public final class JobDurations {
 

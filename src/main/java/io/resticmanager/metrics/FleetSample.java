@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The fleet at scrape time, as {@link ServerMetrics} consumes it: every enrolled host (in any order, names
- * unique), the number of open agent connections and the open alerts per kind (absent kinds have none).
+ * The fleet at scrape time, as {@link ServerMetrics} consumes it: every enrolled host (in any order, each
+ * name once), the number of open agent connections and the open alerts per kind (absent kinds have none).
  * Immutable.
  */
 public record FleetSample(List<HostSample> hosts, int agentsConnected, Map<AlertKind, Integer> openAlertsByKind) {

@@ -1,13 +1,16 @@
 package io.resticmanager.metrics;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Renders a {@link MetricsSnapshot} as exposition text into a {@link TextBuffer}. Owns what the two text
- * formats share: sample lines, label escaping ({@code \\}, {@code "}, line feed), number formatting and the
- * histogram expansion into cumulative {@code _bucket} lines plus {@code _count} and {@code _sum}. The
- * subclasses add the metadata lines and the trailer of their format.
+ * Renders a {@link MetricsSnapshot} as exposition text into a {@link TextBuffer} or an {@link OutputStream}.
+ * Owns what the two text formats share: sample lines, label escaping ({@code \\}, {@code "}, line feed),
+ * number formatting and the histogram expansion into cumulative {@code _bucket} lines plus {@code _count}
+ * and {@code _sum}. The subclasses add the metadata lines and the trailer of their format.
  *
  * <p>Families and rows come out in snapshot order. Stateless and thread-safe: use the {@code INSTANCE}
  * of {@link PrometheusTextWriter} or {@link OpenMetricsTextWriter}. Never sorts, validates or negotiates
@@ -18,6 +21,8 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
   private static final byte[] LABELS_END = ascii("\"} ");
   private static final byte[] LE_OPEN = ascii("le=\"");
   private static final byte[] LE_AFTER_LABELS = ascii(",le=\"");
+  /** When streaming, the buffer is handed to the stream between rows once it holds this much. */
+  private static final int CHUNK = 64 * 1024;
 
   MetricsTextWriter() {}
 
@@ -32,16 +37,21 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
 
   /** Appends the whole exposition to {@code out}; ends with a line feed (or is empty). */
   public final void write(MetricsSnapshot snapshot, TextBuffer out) {
-    for (MetricFamily family : snapshot.families()) {
-      if (family instanceof GaugeFamily gauge) {
-        writeMetadata(gauge, "gauge", out);
-        writeGauge(gauge, out);
-      } else if (family instanceof HistogramFamily histogram) {
-        writeMetadata(histogram, "histogram", out);
-        writeHistogram(histogram, out);
-      }
+    try {
+      render(snapshot, out, null);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot happen without a stream", e);
     }
-    writeTrailer(out);
+  }
+
+  /**
+   * Streams the whole exposition to {@code out} in chunks of about 64 KiB, so memory stays flat however
+   * large the fleet. Does not flush or close {@code out}.
+   */
+  public final void write(MetricsSnapshot snapshot, OutputStream out) throws IOException {
+    TextBuffer buffer = new TextBuffer(CHUNK + 8 * 1024);
+    render(snapshot, buffer, out);
+    buffer.writeTo(out);
   }
 
   /** The whole exposition in a new array. */
@@ -51,7 +61,29 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
     return out.toByteArray();
   }
 
-  private static void writeGauge(GaugeFamily family, TextBuffer out) {
+  /** {@code sink} is null when everything stays in {@code out}. */
+  private void render(MetricsSnapshot snapshot, TextBuffer out, OutputStream sink) throws IOException {
+    for (MetricFamily family : snapshot.families()) {
+      if (family instanceof GaugeFamily gauge) {
+        writeMetadata(gauge, "gauge", out);
+        writeGauge(gauge, out, sink);
+      } else if (family instanceof HistogramFamily histogram) {
+        writeMetadata(histogram, "histogram", out);
+        writeHistogram(histogram, out, sink);
+      }
+    }
+    writeTrailer(out);
+  }
+
+  /** Called only between rows: a histogram row refers back to its own label bytes in the buffer. */
+  private static void drain(TextBuffer out, OutputStream sink) throws IOException {
+    if (sink != null && out.size() >= CHUNK) {
+      out.writeTo(sink);
+      out.reset();
+    }
+  }
+
+  private static void writeGauge(GaugeFamily family, TextBuffer out, OutputStream sink) throws IOException {
     String name = family.name();
     byte[][] pairs = labelPairs(family.labelNames());
     byte[] open = ascii(pairs.length == 0 ? name + " " : name + "{");
@@ -63,6 +95,7 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
       }
       out.appendDouble(row.value());
       out.append((byte) '\n');
+      drain(out, sink);
     }
   }
 
@@ -70,7 +103,8 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
    * Per row, the label pairs are escaped once and then copied for every further bucket line and for
    * {@code _count} and {@code _sum}.
    */
-  private static void writeHistogram(HistogramFamily family, TextBuffer out) {
+  private static void writeHistogram(HistogramFamily family, TextBuffer out, OutputStream sink)
+      throws IOException {
     String name = family.name();
     byte[][] pairs = labelPairs(family.labelNames());
     byte[] bucketOpen = ascii(name + "_bucket{");
@@ -106,6 +140,7 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
       writeSuffixed(sumName, labelsStart, labelsLength, out);
       out.appendDouble(row.sum());
       out.append((byte) '\n');
+      drain(out, sink);
     }
   }
 
@@ -140,12 +175,27 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 
+  /** Close to the real size for ASCII label values, so that {@link #toBytes} rarely has to grow. */
   private static int estimatedSize(MetricsSnapshot snapshot) {
-    long estimate = 64;
+    long estimate = 16;
     for (MetricFamily family : snapshot.families()) {
-      long lines = family instanceof HistogramFamily h ? (long) family.size() * (h.buckets().size() + 3) : family.size();
-      estimate += 256 + lines * (family.name().length() + 40L * (1 + family.labelNames().size()));
+      estimate += 3L * (family.name().length() + 16) + family.help().length();
+      long perLine = family.name().length() + 24;
+      for (String label : family.labelNames()) perLine += label.length() + 4;
+      if (family instanceof GaugeFamily gauge) {
+        for (GaugeFamily.Row row : gauge.rows()) estimate += perLine + length(row.labelValues());
+      } else if (family instanceof HistogramFamily histogram) {
+        long lines = histogram.buckets().size() + 3;
+        for (HistogramFamily.Row row : histogram.rows()) estimate += lines * (perLine + length(row.labelValues()));
+      }
     }
     return (int) Math.min(estimate, Integer.MAX_VALUE - 16);
   }
+
+  private static long length(List<String> values) {
+    long length = 0;
+    for (String value : values) length += value.length();
+    return length;
+  }
+
 }

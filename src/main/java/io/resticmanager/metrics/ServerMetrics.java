@@ -27,6 +27,7 @@ public final class ServerMetrics {
 
   private ServerMetrics() {}
 
+  /** Rejects a fleet that lists one host name twice. */
   public static MetricsSnapshot build(JobDurations jobDurations, FleetSample fleet, BuildInfo build) {
     List<HostSample> hosts = new ArrayList<>(fleet.hosts());
     hosts.sort(Comparator.comparing(HostSample::name));
@@ -40,8 +41,13 @@ public final class ServerMetrics {
     List<GaugeFamily.Row> openAlerts = new ArrayList<>(n);
     List<GaugeFamily.Row> info = new ArrayList<>(n);
     int onlineCount = 0;
+    String previous = null;
     for (HostSample host : hosts) {
       String name = host.name();
+      if (name.equals(previous)) {
+        throw new IllegalArgumentException("host [" + name + "] appears twice: its series would collide");
+      }
+      previous = name;
       List<String> hostLabel = List.of(name);
       if (host.online()) onlineCount++;
       online.add(new GaugeFamily.Row(hostLabel, host.online() ? 1 : 0));

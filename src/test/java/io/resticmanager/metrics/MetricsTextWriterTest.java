@@ -3,7 +3,9 @@ package io.resticmanager.metrics;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -141,6 +143,23 @@ class MetricsTextWriterTest {
     TextBuffer buffer = new TextBuffer(1);
     PrometheusTextWriter.INSTANCE.write(MetricsSnapshot.of(GaugeFamily.of("m", "h", List.of("host"), rows)), buffer);
     assertEquals(expected.toString(), buffer.toString());
+  }
+
+  @Test
+  void streamingInChunksGivesTheSameBytesAsOneBuffer() throws Exception {
+    List<HistogramFamily.Row> rows = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      rows.add(HistogramFamily.Row.of(List.of("job-" + i, "ü\"" + i), new long[] {i % 3, 1, 0}, i * 0.25, i % 3 + 2));
+    }
+    MetricsSnapshot snapshot = MetricsSnapshot.of(
+        new HistogramFamily("h", "big", "", List.of("job", "odd"), HistogramBuckets.of(1, 2, 3), rows),
+        GaugeFamily.of("g", "after", List.of(), List.of(GaugeFamily.Row.of(1))));
+    for (MetricsTextWriter writer : List.of(PrometheusTextWriter.INSTANCE, OpenMetricsTextWriter.INSTANCE)) {
+      ByteArrayOutputStream streamed = new ByteArrayOutputStream();
+      writer.write(snapshot, streamed);
+      assertTrue(streamed.size() > 4 * 64 * 1024, "large enough to be written in several chunks");
+      assertArrayEquals(writer.toBytes(snapshot), streamed.toByteArray());
+    }
   }
 
   @Test

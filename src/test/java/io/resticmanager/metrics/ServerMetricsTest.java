@@ -2,6 +2,7 @@ package io.resticmanager.metrics;
 
 import static io.resticmanager.metrics.MetricsTextWriterTest.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -489,6 +490,13 @@ class ServerMetricsTest {
     }
     assertTrue(text.contains("restic_manager_hosts{state=\"online\"} 0\nrestic_manager_hosts{state=\"offline\"} 0\n"));
     assertTrue(text.contains("# TYPE restic_manager_host_online gauge\n# HELP"), "no host rows, header kept");
+  }
+
+  @Test
+  void aHostListedTwiceIsRejected() {
+    HostSample host = new HostSample("db-1", true, 1, Map.of(), Map.of(), -1, 0, "", "", "");
+    FleetSample fleet = new FleetSample(List.of(host, host), 1, Map.of());
+    assertThrows(IllegalArgumentException.class, () -> ServerMetrics.build(JobDurations.empty(), fleet, BUILD));
   }
 
   @Test
