@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -61,7 +62,7 @@ public final class MetricsRoutes extends ApiDirectives {
   public Route route() {
     if (!policy.enabled()) return reject();
     return path("metrics", () -> get(() -> guard.authorizeScrape(policy, () ->
-        optionalHeaderValueByName("Accept", accept -> encodeResponseWith(List.of(Coder.Gzip, Coder.NoCoding), () -> {
+        optionalHeaderValueByName("Accept", accept -> gzipIfAccepted(() -> {
           if (inFlight.incrementAndGet() > maxInFlight) {
             inFlight.decrementAndGet();
             return complete(error(StatusCodes.SERVICE_UNAVAILABLE, "unavailable",
@@ -72,6 +73,27 @@ public final class MetricsRoutes extends ApiDirectives {
               .whenComplete((r, e) -> inFlight.decrementAndGet());
           return await(response, this::complete);
         })))));
+  }
+
+  /** Gzip only when the client says it takes gzip; a client that says nothing gets plain text. */
+  private Route gzipIfAccepted(Supplier<Route> inner) {
+    return optionalHeaderValueByName("Accept-Encoding", ae -> acceptsGzip(ae)
+        ? encodeResponseWith(List.of(Coder.Gzip), inner)
+        : inner.get());
+  }
+
+  static boolean acceptsGzip(Optional<String> acceptEncoding) {
+    if (acceptEncoding.isEmpty()) return false;
+    for (String part : acceptEncoding.get().split(",")) {
+      String[] p = part.trim().split(";");
+      if (!p[0].trim().equalsIgnoreCase("gzip")) continue;
+      for (int i = 1; i < p.length; i++) {
+        String q = p[i].trim();
+        if (q.startsWith("q=") && q.substring(2).trim().matches("0(\\.0*)?")) return false;
+      }
+      return true;
+    }
+    return false;
   }
 
   private record Snapshots(JobDurations jobs, FleetSample fleet) {}
