@@ -423,7 +423,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
   private Behavior<Command> onLivenessTick() {
     long now = clock.getAsLong();
     for (HostState h : hosts.values()) {
-      long heard = Math.max(h.lastSeen, startedAt);
+      long heard = Math.max(Math.max(h.lastSeen, h.enrolledAt), startedAt);
       if (!AlertRules.isOffline(now, heard, agentSettings.offlineAfter())) continue;
       if (h.connection != null) {
         // The connection's own deadline should have closed it; this is the backstop.
