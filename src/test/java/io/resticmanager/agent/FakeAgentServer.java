@@ -47,6 +47,10 @@ final class FakeAgentServer implements AutoCloseable {
   /** How many upgrade attempts to refuse with 401 before accepting. */
   final AtomicInteger refuseNext = new AtomicInteger();
   final AtomicInteger refused = new AtomicInteger();
+  /** Status and JSON body answered to {@code POST /api/v1/agents/enroll}. */
+  volatile int enrollStatus = 201;
+  volatile String enrollBody = "{\"host_id\":\"7\",\"agent_token\":\"" + "%TOKEN%" + "\"}";
+  final BlockingQueue<String> enrollRequests = new LinkedBlockingQueue<>();
   private ServerBinding binding;
 
   /** One accepted WebSocket. */
@@ -105,6 +109,18 @@ final class FakeAgentServer implements AutoCloseable {
   }
 
   private Route route() {
+    Route enroll = Directives.path(PathMatchers.segment("api").slash("v1").slash("agents").slash("enroll"), () ->
+        Directives.post(() -> Directives.entity(org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(), body -> {
+          enrollRequests.add(body);
+          return Directives.complete(org.apache.pekko.http.javadsl.model.HttpResponse.create()
+              .withStatus(enrollStatus)
+              .withEntity(org.apache.pekko.http.javadsl.model.ContentTypes.APPLICATION_JSON,
+                  enrollBody.replace("%TOKEN%", token)));
+        })));
+    return Directives.concat(enroll, ws());
+  }
+
+  private Route ws() {
     return Directives.path(PathMatchers.segment("api").slash("v1").slash("agents").slash("ws"), () ->
         Directives.optionalHeaderValueByName("Authorization", auth -> {
           if (!auth.equals(Optional.of("Bearer " + token)) || refuseNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
