@@ -286,6 +286,9 @@ public record AgentSettings(
   private static Duration duration(Config c, String key, boolean zeroAllowed) {
     Duration d;
     try {
+      if (c.getValue(key).valueType() == com.typesafe.config.ConfigValueType.NUMBER) {
+        throw new ConfigError(key, render(c, key), "needs a unit (e.g. 30s, 15m, 6h): a bare number would be milliseconds");
+      }
       d = c.getDuration(key);
     } catch (ConfigException e) {
       throw new ConfigError(key, render(c, key), "not a duration (e.g. 30s, 15m, 6h)");

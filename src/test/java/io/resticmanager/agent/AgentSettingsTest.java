@@ -112,6 +112,9 @@ class AgentSettingsTest {
     assertTrue(d.getMessage().contains("\"soon\""));
 
     assertEquals("restic-manager.agent.timeouts.check", refused("restic-manager.agent.timeouts.check = 0s", env).key());
+    ConfigError bare = refused("restic-manager.agent.schedules.backup.interval = 3600", env);
+    assertEquals("restic-manager.agent.schedules.backup.interval", bare.key());
+    assertTrue(bare.getMessage().contains("unit"));
     assertEquals("restic-manager.agent.schedules.backup.interval",
         refused("restic-manager.agent.schedules.backup.interval = -1h", env).key());
 
