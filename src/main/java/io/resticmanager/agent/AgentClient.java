@@ -302,6 +302,7 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
   /** Closes the connection with 1000 and stops; pending events stay in the outbox for the next start. */
   @Override
   public void close() {
+    if (loop.isShutdown()) return;
     CompletableFuture<Void> done = new CompletableFuture<>();
     post(() -> {
       closing = true;
