@@ -66,6 +66,7 @@ public final class AgentMain {
   /** Runs the agent until {@code stop} is counted down; the testable core of {@link #run}. */
   static int runUntil(AgentSettings settings, Map<String, String> env, CountDownLatch stop) {
     try (Agent agent = Agent.start(settings, env, stop)) {
+      log.info("Agent running; data in [{}]", agent.settings().dataDir().toAbsolutePath());
       stop.await();
       return 0;
     } catch (ConfigError e) {

@@ -157,12 +157,19 @@ final class FakeAgentServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     try {
-      stop();
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      try {
+        stop();
+      } finally {
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while stopping the fake server", e);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot stop the fake server", e);
     }
   }
 }
