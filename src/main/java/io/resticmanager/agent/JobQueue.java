@@ -1,0 +1,219 @@
+package io.resticmanager.agent;
+
+import io.resticmanager.agents.Frame;
+import io.resticmanager.agents.Frame.JobFinished;
+import io.resticmanager.agents.Frame.JobProgress;
+import io.resticmanager.agents.Frame.JobStarted;
+import io.resticmanager.jobs.JobKind;
+import io.resticmanager.jobs.JobStatus;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's one lane of restic jobs: jobs run one at a time, in the order they were submitted, on a
+ * single worker thread. For each job it stores {@code job.started}, runs restic through
+ * {@link ResticRunner}, stores {@code job.finished} — both in the {@link Outbox} before anyone may send
+ * them — and tells {@link Events} (the {@link AgentClient}) that there is something to send, and passes
+ * {@code job.progress} on unstored. Fed by {@link JobScheduler} (scheduled jobs) and by the client
+ * ({@code command.run}).
+ *
+ * <p>Never runs two jobs at once, never queues a scheduled kind twice (a backup that overruns its
+ * interval does not pile up more backups), never runs the same job id twice. Queued jobs that have not
+ * started are dropped by {@link #close()}.
+ */
+public final class JobQueue implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(JobQueue.class);
+  private static final int REMEMBERED_IDS = 1000;
+
+  /** Who is told about stored events and progress; called on the worker thread, must not block. */
+  public interface Events {
+    /** {@code entry} is on disk and may be sent. */
+    void stored(Outbox.Entry entry);
+
+    /** Latest progress of the running job; dropped when it cannot be sent now. */
+    void progress(JobProgress progress);
+
+    /** The outbox could not store {@code frame} (disk full?); send it once, unprotected. */
+    void unstored(Frame.FromAgent frame);
+  }
+
+  /** Why a job was queued; only scheduled jobs are deduplicated by kind. */
+  public enum Origin { SCHEDULE, SERVER }
+
+  private record Job(UUID id, JobKind kind, Origin origin) {}
+
+  private final ResticRunner runner;
+  private final Outbox outbox;
+  private final Clock clock;
+  private volatile Events events;
+  private final Deque<Job> pending = new ArrayDeque<>();
+  private final Map<UUID, Boolean> seen = new LinkedHashMap<>(16, 0.75f, false) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<UUID, Boolean> e) {
+      return size() > REMEMBERED_IDS;
+    }
+  };
+  private final Thread worker;
+  private Job current;
+  private boolean closed;
+
+  public JobQueue(ResticRunner runner, Outbox outbox, Clock clock, Events events) {
+    this.runner = Objects.requireNonNull(runner, "runner");
+    this.outbox = Objects.requireNonNull(outbox, "outbox");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.events = Objects.requireNonNull(events, "events");
+    this.worker = new Thread(this::work, "agent-jobs");
+    this.worker.setDaemon(true);
+  }
+
+  /** Replaces the events listener (wiring order: the client is built after the queue). */
+  public void events(Events events) {
+    this.events = Objects.requireNonNull(events, "events");
+  }
+
+  public void start() {
+    worker.start();
+  }
+
+  /**
+   * Queues a job; returns false (and logs why) when it is not queued: the queue is closed, the job id
+   * was seen already, or a scheduled job of the same kind is queued or running.
+   */
+  public synchronized boolean submit(UUID jobId, JobKind kind, Origin origin) {
+    if (closed) {
+      log.info("Job [{}] ({}) not queued: the agent is stopping", jobId, kind.wire());
+      return false;
+    }
+    if (seen.containsKey(jobId)) {
+      log.info("Job [{}] ({}) not queued: already known", jobId, kind.wire());
+      return false;
+    }
+    if (origin == Origin.SCHEDULE) {
+      boolean dup = (current != null && current.kind() == kind)
+          || pending.stream().anyMatch(j -> j.kind() == kind);
+      if (dup) {
+        log.info("Scheduled {} skipped: one is already queued or running", kind.wire());
+        return false;
+      }
+    }
+    seen.put(jobId, Boolean.TRUE);
+    pending.addLast(new Job(jobId, kind, origin));
+    log.info("Job [{}] ({}, from {}) queued; [{}] waiting", jobId, kind.wire(), origin.name().toLowerCase(), pending.size());
+    notifyAll();
+    return true;
+  }
+
+  /** Jobs queued and not started, plus the running one. */
+  public synchronized int depth() {
+    return pending.size() + (current == null ? 0 : 1);
+  }
+
+  private void work() {
+    while (true) {
+      Job job;
+      synchronized (this) {
+        while (pending.isEmpty() && !closed) {
+          try {
+            wait();
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        if (closed) return;
+        job = pending.removeFirst();
+        current = job;
+      }
+      try {
+        runOne(job);
+      } catch (RuntimeException e) {
+        log.error("Job [{}] ({}) crashed the job lane", job.id(), job.kind().wire(), e);
+      } finally {
+        synchronized (this) {
+          current = null;
+          notifyAll();
+        }
+      }
+    }
+  }
+
+  private void runOne(Job job) {
+    store(new JobStarted(job.id(), job.kind(), clock.instant()));
+    JobFinished end;
+    boolean stopping;
+    synchronized (this) {
+      stopping = closed;
+    }
+    if (stopping) {
+      end = new JobFinished(job.id(), JobStatus.CANCELLED, clock.instant(), ResticRunner.NOT_STARTED,
+          Optional.of("cancelled: the agent is stopping"), Optional.empty());
+    } else {
+      end = runner.run(job.id(), job.kind(), p -> events.progress(p));
+    }
+    store(end);
+  }
+
+  private void store(Frame.FromAgent frame) {
+    Outbox.Entry e;
+    try {
+      e = outbox.append(frame);
+    } catch (IOException | RuntimeException ex) {
+      log.error("Outbox cannot store [{}]; sending it once without a safety net", frame.type(), ex);
+      events.unstored(frame);
+      return;
+    }
+    events.stored(e);
+  }
+
+  /**
+   * Stops taking jobs, drops the queued ones, cancels the running restic (its {@code job.finished}
+   * says cancelled and is stored) and waits up to {@code wait} for the lane to end.
+   */
+  public void close(Duration wait) {
+    synchronized (this) {
+      if (!pending.isEmpty()) log.warn("Dropping [{}] queued job(s) that never started", pending.size());
+      pending.clear();
+      closed = true;
+      notifyAll();
+    }
+    long deadline = System.nanoTime() + wait.toNanos();
+    try {
+      // Repeated: a job may have been between "not closed" and starting restic at the first cancel.
+      while (worker.isAlive() && System.nanoTime() < deadline) {
+        runner.cancel();
+        worker.join(Math.max(1, Math.min(500, (deadline - System.nanoTime()) / 1_000_000)));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (worker.isAlive()) log.warn("The job lane did not stop within [{}]", wait);
+  }
+
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(30));
+  }
+
+  /** Waits until nothing is queued or running; for tests and a graceful demo. */
+  public synchronized boolean awaitIdle(Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (!pending.isEmpty() || current != null) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) return false;
+      TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    return true;
+  }
+}
