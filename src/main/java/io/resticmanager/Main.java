@@ -1,12 +1,15 @@
 package io.resticmanager;
 
+import io.resticmanager.agent.AgentMain;
 import io.resticmanager.config.ConfigError;
 import io.resticmanager.config.SettingsLoader;
+import io.resticmanager.demo.Demo;
 import io.resticmanager.server.Server;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,10 +48,8 @@ public final class Main {
     return switch (command) {
       case "version" -> version();
       case "serve" -> serve(config);
-      case "agent", "demo" -> {
-        System.err.println("restic-manager: '" + command + "' is not built yet in this version");
-        yield FAILED;
-      }
+      case "agent" -> AgentMain.run(config, System.getenv());
+      case "demo" -> demo(config);
       default -> {
         System.err.println("invalid argument: command = \"" + command + "\": must be serve, agent, demo or version");
         yield BAD_CONFIG;
@@ -61,6 +62,39 @@ public final class Main {
     if (rest.size() == 2 && rest.get(0).equals("--config")) return Optional.of(Path.of(rest.get(1)));
     throw new IllegalArgumentException("invalid argument: \"" + String.join(" ", rest)
         + "\": the only option is --config FILE");
+  }
+
+  private static int demo(Optional<Path> config) {
+    CountDownLatch stop = new CountDownLatch(1);
+    Demo demo = new Demo(System.getenv(), System.out);
+    Demo.Running running;
+    try {
+      running = demo.start(config, stop);
+    } catch (ConfigError e) {
+      System.err.println(e.getMessage());
+      return BAD_CONFIG;
+    } catch (Exception e) {
+      log.error("Cannot start the demo: {}", e.getMessage());
+      System.err.println("restic-manager demo: cannot start: " + e.getMessage());
+      return FAILED;
+    }
+    onStopSignal(stop::countDown);
+    demo.printBanner(running, running.demoDir().getParent(), System.getenv().containsKey("RM_ADMIN_TOKEN"));
+    try {
+      stop.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    running.close();
+    log.info("Demo stopped");
+    return OK;
+  }
+
+  /** SIGTERM and SIGINT run {@code action} instead of killing the JVM, so main can stop in order. */
+  private static void onStopSignal(Runnable action) {
+    for (String name : new String[] {"TERM", "INT"}) {
+      Signal.handle(new Signal(name), sig -> action.run());
+    }
   }
 
   private static int version() {
@@ -85,11 +119,8 @@ public final class Main {
       System.err.println("restic-manager: cannot start: " + e.getMessage());
       return FAILED;
     }
-    // SIGTERM and SIGINT run the coordinated shutdown; main then closes the database and exits 0.
-    for (String name : new String[] {"TERM", "INT"}) {
-      Signal.handle(new Signal(name), sig -> CoordinatedShutdown.get(server.system())
-          .runAll(CoordinatedShutdown.jvmExitReason()));
-    }
+    // The coordinated shutdown stops the server; main then closes the database and exits 0.
+    onStopSignal(() -> CoordinatedShutdown.get(server.system()).runAll(CoordinatedShutdown.jvmExitReason()));
     server.whenTerminated().join();
     server.closeDatabase();
     log.info("Stopped");

@@ -1,0 +1,58 @@
+package io.resticmanager.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.resticmanager.support.ChildProcess;
+import io.resticmanager.support.TestServer;
+import io.resticmanager.support.Tools;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code demo} as a newcomer runs it: data within a minute, a ready curl for /metrics, clean stop. */
+class DemoProcessIT {
+  @TempDir Path dir;
+
+  @Test
+  void demoShowsABackupInMetricsWithinAMinuteAndStopsCleanly() throws Exception {
+    Tools.executable("restic");
+    int port = TestServer.freePort();
+    Path data = dir.resolve("data");
+    try (ChildProcess p = ChildProcess.start(dir, Map.of("RM_DATA_DIR", data.toString(),
+        "RM_HTTP_PORT", Integer.toString(port), "PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin")),
+        "demo")) {
+      p.awaitOutput("demo is running", Duration.ofSeconds(60));
+      String banner = p.outputText();
+      Path metricsToken = data.resolve("demo/metrics-token");
+      assertTrue(banner.contains("curl -H \"Authorization: Bearer $(cat " + metricsToken + ")\""), banner);
+      assertTrue(banner.contains(data.resolve("admin-token").toString()), banner);
+      String token = Files.readString(metricsToken).trim();
+      HttpClient http = HttpClient.newHttpClient();
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      String body = "";
+      while (!body.contains("restic_manager_job_duration_seconds_count{kind=\"backup\",status=\"succeeded\"} 1")) {
+        if (System.nanoTime() > deadline) throw new AssertionError("no backup in /metrics:\n" + body + p.outputText());
+        TimeUnit.MILLISECONDS.sleep(250);
+        body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+            .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body();
+      }
+      assertTrue(body.contains("restic_manager_host_online{host=\"demo-host\"} 1"), body);
+      p.process.destroy();
+      assertEquals(0, p.waitFor(Duration.ofSeconds(60)), p.outputText());
+      String log = p.outputText();
+      assertFalse(log.contains(token), "the metrics token is never printed");
+      assertFalse(log.contains(Files.readString(data.resolve("admin-token")).trim()), "nor the admin token");
+      assertFalse(log.contains(Files.readString(data.resolve("demo/repository-password")).trim()), "nor the password");
+    }
+  }
+}
