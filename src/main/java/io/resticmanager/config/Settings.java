@@ -34,7 +34,7 @@ public record Settings(
 
     @Override
     public String toString() {
-      return "Db[url=" + url + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "***")
+      return "Db[url=" + url.replaceAll("(?i)(password=)[^&;]*", "$1***") + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "***")
           + ", poolSize=" + poolSize + ", sqliteSynchronous=" + sqliteSynchronous + "]";
     }
   }
