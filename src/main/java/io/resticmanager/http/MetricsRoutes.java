@@ -107,17 +107,7 @@ public final class MetricsRoutes extends ApiDirectives {
   }
 
   static boolean acceptsGzip(Optional<String> acceptEncoding) {
-    if (acceptEncoding.isEmpty()) return false;
-    for (String part : acceptEncoding.get().split(",")) {
-      String[] p = part.trim().split(";");
-      if (!p[0].trim().equalsIgnoreCase("gzip")) continue;
-      for (int i = 1; i < p.length; i++) {
-        String q = p[i].trim();
-        if (q.startsWith("q=") && q.substring(2).trim().matches("0(\\.0*)?")) return false;
-      }
-      return true;
-    }
-    return false;
+    return lists(acceptEncoding, "gzip");
   }
 
   private record Snapshots(JobDurations jobs, FleetSample fleet) {}
@@ -134,7 +124,27 @@ public final class MetricsRoutes extends ApiDirectives {
     return HttpResponse.create().withEntity(HttpEntities.create(openMetrics ? OPENMETRICS : TEXT, body));
   }
 
+  /** {@code application/openmetrics-text} listed in {@code Accept} with a weight above zero. */
   static boolean wantsOpenMetrics(Optional<String> accept) {
-    return accept.map(a -> a.contains("application/openmetrics-text")).orElse(false);
+    return lists(accept, "application/openmetrics-text");
+  }
+
+  /**
+   * Whether a comma-separated header ({@code Accept}, {@code Accept-Encoding}) lists {@code token}
+   * (case-insensitively) without {@code q=0}, which RFC 9110 defines as "not acceptable".
+   */
+  private static boolean lists(Optional<String> header, String token) {
+    if (header.isEmpty()) return false;
+    for (String part : header.get().split(",")) {
+      String[] p = part.trim().split(";");
+      if (!p[0].trim().equalsIgnoreCase(token)) continue;
+      boolean refused = false;
+      for (int i = 1; i < p.length; i++) {
+        String q = p[i].trim();
+        if (q.regionMatches(true, 0, "q=", 0, 2) && q.substring(2).trim().matches("0(\\.0*)?")) refused = true;
+      }
+      if (!refused) return true;
+    }
+    return false;
   }
 }

@@ -56,6 +56,10 @@ class PrometheusLiveIT {
   private static final Path RULES = Path.of("deploy", "prometheus", "restic-manager-rules.yml");
   private static final Pattern ALERT_NAME = Pattern.compile("(?m)^\\s*- alert:\\s*(\\S+)\\s*$");
   private static final Duration PATIENCE = Duration.ofSeconds(60);
+  private static final String ODD_AGENT_VERSION_JSON = "2.0 \\\"rc\\\" \\\\ nightly";
+  private static final String ODD_AGENT_VERSION = "2.0 \"rc\" \\ nightly";
+  private static final String ODD_OS_JSON = "Linux\\nDebian ünï";
+  private static final String ODD_OS = "Linux\nDebian ünï";
 
   @TempDir static Path dir;
   private static TestServer server;
@@ -81,6 +85,13 @@ class PrometheusLiveIT {
     job(bravo, "prune", "succeeded", now.minusSeconds(500), 1500, 0);
     job(charlie, "backup", "warning", now.minusSeconds(900), 300, 123_456);
     job(charlie, "check", "failed", now.minusSeconds(800), 20, 0);
+    // A host whose agent reports awkward versions: Prometheus must read the escaped labels back exactly.
+    TestServer.Enrolled delta = server.enroll("delta");
+    TestAgent odd = TestAgent.connect(server.wsUri(), delta.agentToken());
+    agents.add(odd);
+    odd.send("{\"type\":\"hello\",\"protocol_version\":1,\"agent_version\":\"" + ODD_AGENT_VERSION_JSON
+        + "\",\"restic_version\":\"0.17.3\",\"hostname\":\"delta\",\"os\":\"" + ODD_OS_JSON + "\"}");
+    odd.awaitFrame(f -> f.contains("\"welcome\""), Duration.ofSeconds(10));
   }
 
   @AfterAll
@@ -137,6 +148,15 @@ class PrometheusLiveIT {
     assertEquals(1, info.size(), info.toString());
     assertEquals(JOB, labels(info.get(0)).get("job"));
     assertEquals(p.instance, labels(info.get(0)).get("instance"));
+  }
+
+  @Test
+  void escapedLabelValuesReachPrometheusUnchanged() throws Exception {
+    Prometheus p = prometheus();
+    List<Map<String, Object>> info = p.vector("restic_manager_host_info{host=\"delta\"}");
+    assertEquals(1, info.size(), info.toString());
+    assertEquals(ODD_AGENT_VERSION, labels(info.get(0)).get("agent_version"));
+    assertEquals(ODD_OS, labels(info.get(0)).get("os"));
   }
 
   @Test

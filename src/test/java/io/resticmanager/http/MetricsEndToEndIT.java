@@ -76,6 +76,14 @@ class MetricsEndToEndIT {
     web.runJob(UUID.randomUUID(), "check", "failed", t.plusSeconds(500), t.plusSeconds(520), 0);
     web.runJob(UUID.randomUUID(), "forget", "succeeded", t.plusSeconds(600), t.plusSeconds(603), 0);
     web.runJob(UUID.randomUUID(), "prune", "cancelled", t.plusSeconds(700), t.plusSeconds(4000), 0);
+    // An agent's versions and OS become host_info labels: quotes, backslashes, newlines and
+    // non-ASCII must come out escaped, not break the exposition.
+    TestServer.Enrolled odd = live.enroll("odd-1");
+    TestAgent oddAgent = TestAgent.connect(live.wsUri(), odd.agentToken());
+    agents.add(oddAgent);
+    oddAgent.send("{\"type\":\"hello\",\"protocol_version\":1,\"agent_version\":\"1.0 \\\"beta\\\"\","
+        + "\"restic_version\":\"0.17.3 \\\\ x\",\"hostname\":\"odd-1\",\"os\":\"Linux\\nDebian ünï 🦀\"}");
+    oddAgent.awaitFrame(f -> f.contains("\"welcome\""), Duration.ofSeconds(10));
     TestAgent db = agent(live, "db-1");
     db.runJob(UUID.randomUUID(), "backup", "failed", t, t.plusSeconds(7), 0);
     db.runJob(UUID.randomUUID(), "restore", "succeeded", t.plusSeconds(10), t.plusSeconds(70), 0);
@@ -117,6 +125,8 @@ class MetricsEndToEndIT {
     assertEquals(200, scrape(live, TOKEN).statusCode());
     assertEquals(200, send(live, request(live).header("Authorization", "bearer " + TOKEN)).statusCode());
     assertEquals(200, send(live, request(live).header("Authorization", "BEARER " + TOKEN)).statusCode());
+    assertEquals(401, rawStatus(live, "Authorization: Bearer " + TOKEN, "Authorization: Bearer " + TOKEN));
+    assertEquals(200, rawStatus(live, "Authorization: Bearer " + TOKEN));
   }
 
   @Test
@@ -211,6 +221,16 @@ class MetricsEndToEndIT {
       Files.writeString(file, "third-token-123");
       assertEquals(200, scrape(s, "third-token-123").statusCode());
       assertEquals(401, scrape(s, "second-token-xyz").statusCode());
+
+      // Mid-rotation the file may be briefly empty or gone: that fails closed, never open.
+      Files.writeString(file, "\n");
+      assertEquals(503, scrape(s, "third-token-123").statusCode());
+      Files.delete(file);
+      HttpResponse<byte[]> gone = scrape(s, "third-token-123");
+      assertEquals(503, gone.statusCode());
+      assertFalse(utf8(gone).contains(file.toString()), "the response must not name the token file");
+      Files.writeString(file, "fourth-token-456\n");
+      assertEquals(200, scrape(s, "fourth-token-456").statusCode());
     }
   }
 
@@ -262,6 +282,15 @@ class MetricsEndToEndIT {
   }
 
   @Test
+  void openMetricsRefusedWithQZeroGetsTheTextFormat() throws Exception {
+    HttpResponse<byte[]> r = send(live, request(live, TOKEN)
+        .header("Accept", "application/openmetrics-text;q=0, text/plain;version=0.0.4"));
+    assertEquals(200, r.statusCode());
+    assertEquals(TEXT, r.headers().firstValue("Content-Type").orElse(""));
+    assertFalse(utf8(r).contains("# EOF"));
+  }
+
+  @Test
   void openMetricsIsGzippedToo() throws Exception {
     HttpResponse<byte[]> r = send(live, request(live, TOKEN)
         .header("Accept", "application/openmetrics-text; version=1.0.0").header("Accept-Encoding", "gzip"));
@@ -295,6 +324,10 @@ class MetricsEndToEndIT {
     assertEquals(1, e.named("restic_manager_build_info").size(), text);
     assertEquals(System.getProperty("java.version"),
         e.named("restic_manager_build_info").get(0).label("java_version"));
+    Exposition.Sample odd = e.one("restic_manager_host_info", Map.of("host", "odd-1"));
+    assertEquals("1.0 \"beta\"", odd.label("agent_version"));
+    assertEquals("0.17.3 \\ x", odd.label("restic_version"));
+    assertEquals("Linux\nDebian ünï 🦀", odd.label("os"));
 
     Process p = new ProcessBuilder(promtool.toString(), "check", "metrics").redirectErrorStream(true).start();
     try (OutputStream in = p.getOutputStream()) {
