@@ -54,6 +54,8 @@ class PrometheusLiveIT {
   /** Small enough that two 1 s scrapes around a batch of jobs show as a rate. */
   private static final String RATE_INTERVAL = "10s";
   private static final Path RULES = Path.of("deploy", "prometheus", "restic-manager-rules.yml");
+  private static final Path DOC = Path.of("docs", "prometheus.md");
+  private static final Pattern PROMQL_BLOCK = Pattern.compile("```promql\n(.*?)```", Pattern.DOTALL);
   private static final Pattern ALERT_NAME = Pattern.compile("(?m)^\\s*- alert:\\s*(\\S+)\\s*$");
   private static final Duration PATIENCE = Duration.ofSeconds(60);
   private static final String ODD_AGENT_VERSION_JSON = "2.0 \\\"rc\\\" \\\\ nightly";
@@ -183,6 +185,34 @@ class PrometheusLiveIT {
     }
     assertEquals(Dashboard.queries().size(), checked);
     assertTrue(empty.isEmpty(), "panels without data:\n" + String.join("\n", empty) + "\n" + p.logTail());
+  }
+
+  @Test
+  void everyExampleQueryInTheDocsRunsAgainstPrometheus() throws Exception {
+    Prometheus p = prometheus();
+    String doc = Files.readString(Dashboard.repoRoot().resolve(DOC), UTF_8);
+    Matcher block = PROMQL_BLOCK.matcher(doc);
+    assertTrue(block.find(), "no ```promql block in " + DOC);
+    List<String> examples = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    for (String line : (block.group(1) + "\n").split("\n")) {
+      if (line.isBlank() || line.startsWith("#")) {
+        if (current.length() > 0) examples.add(current.toString().strip());
+        current.setLength(0);
+      } else {
+        current.append(line.strip()).append(' ');
+      }
+    }
+    assertTrue(examples.size() >= 5, examples.toString());
+    List<String> silent = new ArrayList<>();
+    for (String expr : examples) {
+      // Each must parse and evaluate; those about a healthy fleet's problems may rightly be empty.
+      List<Map<String, Object>> result = p.vector(expr);
+      if (result.isEmpty() && !expr.contains("== 0") && !expr.contains("unless") && !expr.contains(" > on")) {
+        silent.add(expr);
+      }
+    }
+    assertTrue(silent.isEmpty(), "examples without data on a fed fleet: " + silent);
   }
 
   @Test
