@@ -21,13 +21,15 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.coding.Coder;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * {@code GET /metrics} (HEAD is answered by Pekko's transparent HEAD handling): behind
+ * {@code GET /metrics} and {@code HEAD /metrics}: behind
  * {@link ScrapeDirectives}, asks {@link JobTracker} and {@link Fleet} for snapshots with the configured
  * timeout (a timeout is 503), renders Prometheus text 0.0.4, or OpenMetrics 1.0.0 when {@code Accept}
  * asks for it, gzip when {@code Accept-Encoding} allows. Concurrent scrapes are bounded; excess ones get
@@ -35,8 +37,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * Renders from in-memory snapshots only: a scrape never waits on the database.
  */
 public final class MetricsRoutes extends ApiDirectives {
-  private static final ContentType TEXT = ContentTypes.parse(PrometheusTextWriter.CONTENT_TYPE);
-  private static final ContentType OPENMETRICS = ContentTypes.parse(OpenMetricsTextWriter.CONTENT_TYPE);
+  private static final ContentType TEXT = exactly(PrometheusTextWriter.CONTENT_TYPE);
+  private static final ContentType OPENMETRICS = exactly(OpenMetricsTextWriter.CONTENT_TYPE);
 
   private final ScrapeGuard.ScrapePolicy policy;
   private final ScrapeDirectives guard;
@@ -61,7 +63,13 @@ public final class MetricsRoutes extends ApiDirectives {
 
   public Route route() {
     if (!policy.enabled()) return reject();
-    return path("metrics", () -> get(() -> guard.authorizeScrape(policy, () ->
+    // Pekko HTTP 1.x has transparent-head-requests off: HEAD must be routed explicitly. The server
+    // renders a HEAD response's headers (Content-Length included) and drops the body.
+    return path("metrics", () -> concat(get(this::scrape), head(this::scrape)));
+  }
+
+  private Route scrape() {
+    return guard.authorizeScrape(policy, () ->
         optionalHeaderValueByName("Accept", accept -> gzipIfAccepted(() -> {
           if (inFlight.incrementAndGet() > maxInFlight) {
             inFlight.decrementAndGet();
@@ -72,7 +80,23 @@ public final class MetricsRoutes extends ApiDirectives {
               .thenApply(body -> render(body, wantsOpenMetrics(accept)))
               .whenComplete((r, e) -> inFlight.decrementAndGet());
           return await(response, this::complete);
-        })))));
+        })));
+  }
+
+  /**
+   * The content type rendered byte for byte as {@code header}. Pekko renders its predefined UTF-8
+   * charset as {@code charset=UTF-8}; the contract's header says {@code charset=utf-8}, so the charset
+   * is named that way.
+   */
+  static ContentType exactly(String header) {
+    ContentType parsed = ContentTypes.parse(header);
+    ContentType exact = parsed.mediaType() instanceof MediaType.WithOpenCharset open
+        ? open.toContentType(HttpCharsets.custom("utf-8"))
+        : parsed;
+    if (!exact.toString().equals(header)) {
+      throw new IllegalStateException("content type renders as [" + exact + "], not [" + header + "]");
+    }
+    return exact;
   }
 
   /** Gzip only when the client says it takes gzip; a client that says nothing gets plain text. */
@@ -83,17 +107,7 @@ public final class MetricsRoutes extends ApiDirectives {
   }
 
   static boolean acceptsGzip(Optional<String> acceptEncoding) {
-    if (acceptEncoding.isEmpty()) return false;
-    for (String part : acceptEncoding.get().split(",")) {
-      String[] p = part.trim().split(";");
-      if (!p[0].trim().equalsIgnoreCase("gzip")) continue;
-      for (int i = 1; i < p.length; i++) {
-        String q = p[i].trim();
-        if (q.startsWith("q=") && q.substring(2).trim().matches("0(\\.0*)?")) return false;
-      }
-      return true;
-    }
-    return false;
+    return lists(acceptEncoding, "gzip");
   }
 
   private record Snapshots(JobDurations jobs, FleetSample fleet) {}
@@ -110,7 +124,27 @@ public final class MetricsRoutes extends ApiDirectives {
     return HttpResponse.create().withEntity(HttpEntities.create(openMetrics ? OPENMETRICS : TEXT, body));
   }
 
+  /** {@code application/openmetrics-text} listed in {@code Accept} with a weight above zero. */
   static boolean wantsOpenMetrics(Optional<String> accept) {
-    return accept.map(a -> a.contains("application/openmetrics-text")).orElse(false);
+    return lists(accept, "application/openmetrics-text");
+  }
+
+  /**
+   * Whether a comma-separated header ({@code Accept}, {@code Accept-Encoding}) lists {@code token}
+   * (case-insensitively) without {@code q=0}, which RFC 9110 defines as "not acceptable".
+   */
+  private static boolean lists(Optional<String> header, String token) {
+    if (header.isEmpty()) return false;
+    for (String part : header.get().split(",")) {
+      String[] p = part.trim().split(";");
+      if (!p[0].trim().equalsIgnoreCase(token)) continue;
+      boolean refused = false;
+      for (int i = 1; i < p.length; i++) {
+        String q = p[i].trim();
+        if (q.regionMatches(true, 0, "q=", 0, 2) && q.substring(2).trim().matches("0(\\.0*)?")) refused = true;
+      }
+      if (!refused) return true;
+    }
+    return false;
   }
 }

@@ -1,0 +1,474 @@
+package io.resticmanager.deploy;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.resticmanager.support.Exposition;
+import io.resticmanager.support.TestAgent;
+import io.resticmanager.support.TestServer;
+import io.resticmanager.support.Tools;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import spray.json.JsonParser;
+import spray.json.ParserInput;
+
+/**
+ * The shipped dashboard and alert rules against the real thing (issue 5, item 4): a real server fed by
+ * WebSocket agents on several hosts, scraped every second by the Debian {@code prometheus} binary on
+ * loopback with the bearer token from a {@code credentials_file}, with the shipped rules loaded. Every
+ * panel expression must return data through Prometheus's query API, every metric name the dashboard uses
+ * must be in a live {@code /metrics} body, and every rule must load and evaluate healthy.
+ *
+ * <p>Prometheus is started on first use by a test that needs it; without the binary those tests skip
+ * (or fail under {@code RM_REQUIRE_TOOLS=1}), while the structural check still runs.
+ */
+class PrometheusLiveIT {
+  private static final String JOB = "restic-manager";
+  private static final String TOKEN = "live-prometheus-token-0123456789";
+  /** Small enough that two 1 s scrapes around a batch of jobs show as a rate. */
+  private static final String RATE_INTERVAL = "10s";
+  private static final Path RULES = Path.of("deploy", "prometheus", "restic-manager-rules.yml");
+  private static final Path DOC = Path.of("docs", "prometheus.md");
+  private static final Pattern PROMQL_BLOCK = Pattern.compile("```promql\n(.*?)```", Pattern.DOTALL);
+  private static final Pattern ALERT_NAME = Pattern.compile("(?m)^\\s*- alert:\\s*(\\S+)\\s*$");
+  private static final Duration PATIENCE = Duration.ofSeconds(60);
+  private static final String ODD_AGENT_VERSION_JSON = "2.0 \\\"rc\\\" \\\\ nightly";
+  private static final String ODD_AGENT_VERSION = "2.0 \"rc\" \\ nightly";
+  private static final String ODD_OS_JSON = "Linux\\nDebian ünï";
+  private static final String ODD_OS = "Linux\nDebian ünï";
+
+  @TempDir static Path dir;
+  private static TestServer server;
+  private static final List<TestAgent> agents = new ArrayList<>();
+  private static final HttpClient http = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  private static long jobsFed;
+  private static Prometheus prometheus;
+
+  @BeforeAll
+  static void startServerWithAFleet() throws Exception {
+    Path serverToken = Files.writeString(dir.resolve("server-metrics.token"), TOKEN + "\n");
+    server = TestServer.start(dir.resolve("server"), "", Map.of("RM_METRICS_TOKEN_FILE", serverToken.toString()));
+    Instant now = Instant.now();
+    TestAgent alpha = agent("alpha");
+    TestAgent bravo = agent("bravo");
+    TestAgent charlie = agent("charlie");
+    job(alpha, "backup", "succeeded", now.minusSeconds(3600), 42, 10_000_000);
+    job(alpha, "check", "succeeded", now.minusSeconds(3000), 600, 0);
+    job(alpha, "forget", "succeeded", now.minusSeconds(2900), 3, 0);
+    job(bravo, "backup", "succeeded", now.minusSeconds(7200), 130, 2_500_000);
+    job(bravo, "backup", "failed", now.minusSeconds(600), 12, 0);
+    job(bravo, "prune", "succeeded", now.minusSeconds(500), 1500, 0);
+    job(charlie, "backup", "warning", now.minusSeconds(900), 300, 123_456);
+    job(charlie, "check", "failed", now.minusSeconds(800), 20, 0);
+    // A host whose agent reports awkward versions: Prometheus must read the escaped labels back exactly.
+    TestServer.Enrolled delta = server.enroll("delta");
+    TestAgent odd = TestAgent.connect(server.wsUri(), delta.agentToken());
+    agents.add(odd);
+    odd.send("{\"type\":\"hello\",\"protocol_version\":1,\"agent_version\":\"" + ODD_AGENT_VERSION_JSON
+        + "\",\"restic_version\":\"0.17.3\",\"hostname\":\"delta\",\"os\":\"" + ODD_OS_JSON + "\"}");
+    odd.awaitFrame(f -> f.contains("\"welcome\""), Duration.ofSeconds(10));
+  }
+
+  @AfterAll
+  static void stopEverything() {
+    try {
+      if (prometheus != null) prometheus.close();
+    } finally {
+      agents.forEach(TestAgent::close);
+      if (server != null) server.close();
+    }
+  }
+
+  @Test
+  void everyMetricNameTheDashboardUsesIsInALiveMetricsBody() throws Exception {
+    HttpResponse<String> r = server.get("/metrics", TOKEN);
+    assertEquals(200, r.statusCode());
+    Set<String> live = Exposition.parse(r.body()).names();
+    Set<String> used = Dashboard.metricNamesUsed();
+    assertFalse(used.isEmpty());
+    Set<String> missing = new TreeSet<>(used);
+    missing.removeAll(live);
+    assertTrue(missing.isEmpty(), "the dashboard reads " + missing + ", which /metrics does not expose:\n" + r.body());
+  }
+
+  @Test
+  void prometheusScrapesTheServerWithTheTokenFromItsCredentialsFile() throws Exception {
+    Prometheus p = prometheus();
+    List<Map<String, Object>> up = p.vector("up{job=\"" + JOB + "\"}");
+    assertEquals(1, up.size(), up.toString());
+    assertEquals("1", value(up.get(0)));
+    assertEquals(p.instance, labels(up.get(0)).get("instance"));
+    List<Object> targets = list(map(p.api("/api/v1/targets?state=active").get("data")).get("activeTargets"));
+    assertEquals(1, targets.size(), targets.toString());
+    Map<String, Object> target = map(targets.get(0));
+    assertEquals("up", target.get("health"), target.toString());
+    assertEquals("", target.get("lastError"), target.toString());
+  }
+
+  @Test
+  void everyMetricNameTheDashboardUsesIsStoredInPrometheus() throws Exception {
+    Prometheus p = prometheus();
+    Map<String, Object> reply = p.api("/api/v1/label/__name__/values");
+    Set<String> stored = new TreeSet<>();
+    for (Object name : list(reply.get("data"))) stored.add((String) name);
+    Set<String> missing = new TreeSet<>(Dashboard.metricNamesUsed());
+    missing.removeAll(stored);
+    assertTrue(missing.isEmpty(), "not in Prometheus: " + missing + "; stored: " + stored);
+  }
+
+  @Test
+  void theJobAndInstanceVariablesFindThisServer() throws Exception {
+    Prometheus p = prometheus();
+    List<Map<String, Object>> info = p.vector("restic_manager_build_info");
+    assertEquals(1, info.size(), info.toString());
+    assertEquals(JOB, labels(info.get(0)).get("job"));
+    assertEquals(p.instance, labels(info.get(0)).get("instance"));
+  }
+
+  @Test
+  void escapedLabelValuesReachPrometheusUnchanged() throws Exception {
+    Prometheus p = prometheus();
+    List<Map<String, Object>> info = p.vector("restic_manager_host_info{host=\"delta\"}");
+    assertEquals(1, info.size(), info.toString());
+    assertEquals(ODD_AGENT_VERSION, labels(info.get(0)).get("agent_version"));
+    assertEquals(ODD_OS, labels(info.get(0)).get("os"));
+  }
+
+  @Test
+  void everyDashboardPanelExpressionReturnsDataFromPrometheus() throws Exception {
+    Prometheus p = prometheus();
+    List<String> empty = new ArrayList<>();
+    int checked = 0;
+    for (Dashboard.Query q : Dashboard.queries()) {
+      String expr = q.resolve(JOB, p.instance, RATE_INTERVAL);
+      List<Double> values = new ArrayList<>();
+      if (q.instant()) {
+        for (Map<String, Object> sample : p.vector(expr)) values.add(number(value(sample)));
+      } else {
+        for (Map<String, Object> series : p.matrix(expr, Duration.ofSeconds(60))) {
+          for (Object point : list(series.get("values"))) values.add(number((String) list(point).get(1)));
+        }
+      }
+      boolean hasData = values.stream().anyMatch(v -> !v.isNaN() && !v.isInfinite());
+      boolean rateLike = expr.contains("rate(") || expr.contains("increase(");
+      if (rateLike) hasData = values.stream().anyMatch(v -> !v.isNaN() && !v.isInfinite() && v > 0);
+      if (!hasData) empty.add("panel " + q.panelId() + " \"" + q.panelTitle() + "\" " + q.refId() + ": " + expr
+          + " -> " + values);
+      checked++;
+    }
+    assertEquals(Dashboard.queries().size(), checked);
+    assertTrue(empty.isEmpty(), "panels without data:\n" + String.join("\n", empty) + "\n" + p.logTail());
+  }
+
+  @Test
+  void everyExampleQueryInTheDocsRunsAgainstPrometheus() throws Exception {
+    Prometheus p = prometheus();
+    String doc = Files.readString(Dashboard.repoRoot().resolve(DOC), UTF_8);
+    Matcher block = PROMQL_BLOCK.matcher(doc);
+    assertTrue(block.find(), "no ```promql block in " + DOC);
+    List<String> examples = new ArrayList<>();
+    StringBuilder current = new StringBuilder();
+    for (String line : (block.group(1) + "\n").split("\n")) {
+      if (line.isBlank() || line.startsWith("#")) {
+        if (current.length() > 0) examples.add(current.toString().strip());
+        current.setLength(0);
+      } else {
+        current.append(line.strip()).append(' ');
+      }
+    }
+    assertTrue(examples.size() >= 5, examples.toString());
+    List<String> silent = new ArrayList<>();
+    for (String expr : examples) {
+      // Each must parse and evaluate; those about a healthy fleet's problems may rightly be empty.
+      List<Map<String, Object>> result = p.vector(expr);
+      if (result.isEmpty() && !expr.contains("== 0") && !expr.contains("unless") && !expr.contains(" > on")) {
+        silent.add(expr);
+      }
+    }
+    assertTrue(silent.isEmpty(), "examples without data on a fed fleet: " + silent);
+  }
+
+  @Test
+  void theShippedAlertRulesLoadAndEvaluateHealthy() throws Exception {
+    Prometheus p = prometheus();
+    Set<String> expected = new TreeSet<>();
+    Matcher m = ALERT_NAME.matcher(Files.readString(Dashboard.repoRoot().resolve(RULES), UTF_8));
+    while (m.find()) expected.add(m.group(1));
+    assertEquals(10, expected.size(), expected.toString());
+
+    List<String> problems = new ArrayList<>();
+    Set<String> loaded = new TreeSet<>();
+    boolean healthy = poll(() -> {
+      problems.clear();
+      loaded.clear();
+      Map<String, Object> reply = p.api("/api/v1/rules");
+      for (Object g : list(map(reply.get("data")).get("groups"))) {
+        for (Object r : list(map(g).get("rules"))) {
+          Map<String, Object> rule = map(r);
+          loaded.add((String) rule.get("name"));
+          Object error = rule.get("lastError");
+          if (!"ok".equals(rule.get("health")) || (error != null && !"".equals(error))) {
+            problems.add(rule.get("name") + ": health " + rule.get("health") + " " + error);
+          }
+        }
+      }
+      return loaded.equals(expected) && problems.isEmpty();
+    });
+    assertTrue(healthy, "rules loaded " + loaded + " (expected " + expected + "), problems " + problems);
+  }
+
+  // ---- the fleet ------------------------------------------------------------------------------
+
+  private static TestAgent agent(String hostname) throws Exception {
+    TestServer.Enrolled e = server.enroll(hostname);
+    TestAgent a = TestAgent.connectAndHello(server.wsUri(), e.agentToken(), hostname);
+    agents.add(a);
+    return a;
+  }
+
+  private static void job(TestAgent a, String kind, String status, Instant end, long seconds, long dataAdded)
+      throws InterruptedException {
+    a.runJob(UUID.randomUUID(), kind, status, end.minusSeconds(seconds), end, dataAdded);
+    jobsFed++;
+  }
+
+  /**
+   * Starts Prometheus once, waits until it has scraped the first batch, then feeds a second batch and
+   * waits until Prometheus has scraped that too, so every rate panel has an increase inside its window.
+   */
+  private static synchronized Prometheus prometheus() throws Exception {
+    Path binary = Tools.executable("prometheus");
+    if (prometheus != null) return prometheus;
+    Path token = Files.writeString(dir.resolve("prometheus-credentials"), TOKEN + "\n");
+    prometheus = Prometheus.start(binary, dir.resolve("prometheus"), server.port(), token,
+        Dashboard.repoRoot().resolve(RULES));
+    Prometheus p = prometheus;
+    assertTrue(poll(() -> "1".equals(p.scalarOf("up{job=\"" + JOB + "\"}"))),
+        "the target never came up: " + p.api("/api/v1/targets") + "\n" + p.logTail());
+    awaitJobsScraped(p);
+
+    Instant now = Instant.now();
+    TestAgent alpha = agents.get(0);
+    TestAgent bravo = agents.get(1);
+    TestAgent charlie = agents.get(2);
+    job(alpha, "backup", "succeeded", now, 55, 20_000_000);
+    job(alpha, "check", "succeeded", now, 700, 0);
+    job(bravo, "backup", "succeeded", now, 90, 3_000_000);
+    job(bravo, "forget", "failed", now, 2, 0);
+    job(charlie, "backup", "warning", now, 240, 456_789);
+    job(charlie, "prune", "cancelled", now, 3000, 0);
+    awaitJobsScraped(p);
+    return p;
+  }
+
+  private static void awaitJobsScraped(Prometheus p) throws Exception {
+    String expr = "sum(restic_manager_job_duration_seconds_count{job=\"" + JOB + "\"})";
+    long want = jobsFed;
+    assertTrue(poll(() -> String.valueOf(want).equals(p.scalarOf(expr))),
+        "Prometheus never saw " + want + " jobs; it says " + p.scalarOf(expr) + "\n" + p.logTail());
+  }
+
+  // ---- Prometheus -----------------------------------------------------------------------------
+
+  /** A Prometheus process on a free loopback port with its own storage; killed by {@link #close()}. */
+  private static final class Prometheus implements AutoCloseable {
+    final String instance;
+    final String base;
+    final Process process;
+    final Path log;
+
+    private Prometheus(String instance, String base, Process process, Path log) {
+      this.instance = instance;
+      this.base = base;
+      this.process = process;
+      this.log = log;
+    }
+
+    static Prometheus start(Path binary, Path home, int serverPort, Path credentials, Path rules) throws Exception {
+      Files.createDirectories(home.resolve("data"));
+      String instance = "127.0.0.1:" + serverPort;
+      String config = """
+          global:
+            scrape_interval: 1s
+            scrape_timeout: 1s
+            evaluation_interval: 1s
+          rule_files:
+            - %s
+          scrape_configs:
+            - job_name: %s
+              metrics_path: /metrics
+              scheme: http
+              authorization:
+                type: Bearer
+                credentials_file: %s
+              static_configs:
+                - targets: ['%s']
+          """.formatted(rules, JOB, credentials, instance);
+      Path configFile = Files.writeString(home.resolve("prometheus.yml"), config);
+      int port = TestServer.freePort();
+      Path log = home.resolve("prometheus.log");
+      Process process = new ProcessBuilder(binary.toString(),
+          "--config.file=" + configFile,
+          "--storage.tsdb.path=" + home.resolve("data"),
+          "--web.listen-address=127.0.0.1:" + port,
+          "--web.console.templates=" + home.resolve("consoles"),
+          "--web.console.libraries=" + home.resolve("console_libraries"))
+          .redirectErrorStream(true)
+          .redirectOutput(log.toFile())
+          .start();
+      Prometheus p = new Prometheus(instance, "http://127.0.0.1:" + port, process, log);
+      try {
+        assertTrue(poll(() -> {
+          if (!process.isAlive()) throw new AssertionError("prometheus exited:\n" + p.logTail());
+          return p.status("/-/ready") == 200;
+        }), "prometheus never became ready:\n" + p.logTail());
+      } catch (Exception | AssertionError e) {
+        p.close();
+        throw e;
+      }
+      return p;
+    }
+
+    int status(String path) {
+      try {
+        return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(5)).build(),
+            HttpResponse.BodyHandlers.discarding()).statusCode();
+      } catch (IOException e) {
+        return -1;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return -1;
+      }
+    }
+
+    Map<String, Object> api(String pathAndQuery) throws Exception {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + pathAndQuery))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), pathAndQuery + " -> " + r.body());
+      Map<String, Object> reply = map(Dashboard.toJava(JsonParser.apply(ParserInput.apply(r.body()))));
+      assertEquals("success", reply.get("status"), r.body());
+      return reply;
+    }
+
+    /** An instant query's vector; fails on any other result type. */
+    List<Map<String, Object>> vector(String expr) throws Exception {
+      Map<String, Object> data = map(api("/api/v1/query?query=" + URLEncoder.encode(expr, UTF_8)).get("data"));
+      assertEquals("vector", data.get("resultType"), expr);
+      List<Map<String, Object>> out = new ArrayList<>();
+      for (Object o : list(data.get("result"))) out.add(map(o));
+      return out;
+    }
+
+    /** A range query over the last {@code span}, one step a second, as a Grafana time series panel runs it. */
+    List<Map<String, Object>> matrix(String expr, Duration span) throws Exception {
+      // The last step must be now, to the millisecond: the newest scrape may be younger than a second,
+      // and a rate window ending before it holds only one sample.
+      long now = System.currentTimeMillis();
+      String end = String.format(Locale.ROOT, "%.3f", now / 1000.0);
+      String start = String.format(Locale.ROOT, "%.3f", (now - span.toMillis()) / 1000.0);
+      Map<String, Object> data = map(api("/api/v1/query_range?query=" + URLEncoder.encode(expr, UTF_8)
+          + "&start=" + start + "&end=" + end + "&step=1").get("data"));
+      assertEquals("matrix", data.get("resultType"), expr);
+      List<Map<String, Object>> out = new ArrayList<>();
+      for (Object o : list(data.get("result"))) out.add(map(o));
+      return out;
+    }
+
+    /** The value of a one-element vector, or null when the result is empty. */
+    String scalarOf(String expr) throws Exception {
+      List<Map<String, Object>> v = vector(expr);
+      return v.size() == 1 ? value(v.get(0)) : null;
+    }
+
+    String logTail() {
+      try {
+        List<String> lines = Files.readAllLines(log, UTF_8);
+        return "--- prometheus log ---\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+      } catch (IOException e) {
+        return "(no prometheus log: " + e + ")";
+      }
+    }
+
+    @Override
+    public void close() {
+      process.destroy();
+      try {
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+          process.waitFor(15, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /** Polls {@code condition} every 200 ms until it holds or {@link #PATIENCE} has passed. */
+  private static boolean poll(Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    while (true) {
+      if (condition.call()) return true;
+      if (System.nanoTime() > deadline) return false;
+      TimeUnit.MILLISECONDS.sleep(200);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> map(Object o) {
+    return (Map<String, Object>) o;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object> list(Object o) {
+    return (List<Object>) o;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, String> labels(Map<String, Object> sample) {
+    return (Map<String, String>) (Map<?, ?>) sample.get("metric");
+  }
+
+  /** A vector sample's value: Prometheus sends {@code [time, "value"]}. */
+  private static String value(Map<String, Object> sample) {
+    return (String) list(sample.get("value")).get(1);
+  }
+
+  private static double number(String s) {
+    return switch (s) {
+      case "+Inf" -> Double.POSITIVE_INFINITY;
+      case "-Inf" -> Double.NEGATIVE_INFINITY;
+      case "NaN" -> Double.NaN;
+      default -> new BigDecimal(s).doubleValue();
+    };
+  }
+}
