@@ -17,6 +17,7 @@ import org.apache.pekko.http.impl.engine.ws.FrameStart;
 import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
 import org.apache.pekko.http.impl.engine.ws.WebSocket$;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
@@ -32,6 +33,7 @@ import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSink;
+import org.apache.pekko.util.ByteString;
 import scala.Option;
 
 /**
@@ -134,8 +136,16 @@ public final class AgentSocket {
   /** One whole message, strict or streamed, never more than {@code limit} UTF-8 bytes held. */
   private CompletionStage<InboundMessage> collect(Message m, long limit) {
     if (!m.isText()) {
-      return m.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), materializer)
-          .thenApply(done -> new InboundMessage.Binary());
+      // Binary is not part of the protocol, but the 1 MiB cap (close 1009) holds for every frame.
+      BinaryMessage b = m.asBinaryMessage();
+      if (b.isStrict()) {
+        return CompletableFuture.completedFuture(
+            b.getStrictData().size() > limit ? new InboundMessage.TooLarge(limit) : new InboundMessage.Binary());
+      }
+      return tooLargeOnLimit(b.getStreamedData()
+          .limitWeighted(limit, (ByteString bytes) -> (long) bytes.size())
+          .runWith(Sink.ignore(), materializer)
+          .thenApply(done -> new InboundMessage.Binary()), limit);
     }
     TextMessage t = m.asTextMessage();
     if (t.isStrict()) {
@@ -143,15 +153,19 @@ public final class AgentSocket {
       return CompletableFuture.completedFuture(
           utf8Length(s) > limit ? new InboundMessage.TooLarge(limit) : new InboundMessage.Text(s));
     }
-    return t.getStreamedText()
+    return tooLargeOnLimit(t.getStreamedText()
         .limitWeighted(limit, AgentSocket::utf8Length)
         .runFold(new StringBuilder(), StringBuilder::append, materializer)
-        .<InboundMessage>thenApply(sb -> new InboundMessage.Text(sb.toString()))
-        .exceptionally(e -> {
-          Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
-          if (cause instanceof StreamLimitReachedException) return new InboundMessage.TooLarge(limit);
-          throw new java.util.concurrent.CompletionException(cause);
-        });
+        .thenApply(sb -> new InboundMessage.Text(sb.toString())), limit);
+  }
+
+  private static CompletionStage<InboundMessage> tooLargeOnLimit(
+      CompletionStage<? extends InboundMessage> collected, long limit) {
+    return collected.<InboundMessage>thenApply(x -> x).exceptionally(e -> {
+      Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+      if (cause instanceof StreamLimitReachedException) return new InboundMessage.TooLarge(limit);
+      throw new java.util.concurrent.CompletionException(cause);
+    });
   }
 
   static long utf8Length(String s) {

@@ -304,6 +304,20 @@ class AgentChannelIT {
     }
   }
 
+  @Test
+  void aBinaryFrameOverOneMebibyteAlsoClosesWith1009() throws Exception {
+    String name = hostName("bigbinary");
+    TestServer.Enrolled host = server.enroll(name);
+    try (TestAgent agent = TestAgent.connectAndHello(server.wsUri(), host.agentToken(), name)) {
+      agent.socket().sendBinary(ByteBuffer.allocate(MIB), true).join();
+      assertEquals("bad_json", Json.object(agent.awaitFrame(type("error"), WAIT)).get("code"));
+      provesOpen(agent);
+
+      agent.socket().sendBinary(ByteBuffer.allocate(MIB + 1), true);
+      assertEquals(1009, agent.awaitClose(WAIT));
+    }
+  }
+
   // ------------------------------------------------------------------ hello rules and replacement
 
   @Test
