@@ -161,6 +161,51 @@ class AgentChannelIT {
     }
   }
 
+  @Test
+  void aFinishBeforeItsStartHasDurationZeroAndProgressAndHeartbeatGetNoAnswer() throws Exception {
+    String name = hostName("clock");
+    TestServer.Enrolled host = server.enroll(name);
+    try (TestAgent agent = TestAgent.connectAndHello(server.wsUri(), host.agentToken(), name)) {
+      UUID job = UUID.randomUUID();
+      agent.send(TestAgent.started(job, "check", T0));
+      awaitAck(agent, "job.started", job);
+      agent.send("{\"type\":\"job.progress\",\"job_id\":\"" + job + "\",\"percent_done\":0.5,"
+          + "\"bytes_done\":10,\"files_done\":2}");
+      agent.send("{\"type\":\"heartbeat\"}");
+      agent.send(TestAgent.finished(job, "succeeded", T0.minusSeconds(30), 0, 0));
+      Map<String, Object> next = Json.object(agent.awaitFrame(f -> true, WAIT));
+      assertEquals("ack", next.get("type"), "progress and heartbeat are not answered: " + next);
+      assertEquals("job.finished", next.get("of"));
+
+      Map<String, Object> j = Json.objects(server.admin("GET", "/api/v1/jobs?host=" + host.hostId(), null).body()).get(0);
+      assertEquals(0.0, Json.num(j, "duration_seconds"), "clamped at 0");
+    }
+  }
+
+  @Test
+  void manyJobEventsSentWithoutWaitingAreAllAcked() throws Exception {
+    String name = hostName("burst");
+    TestServer.Enrolled host = server.enroll(name);
+    try (TestAgent agent = TestAgent.connectAndHello(server.wsUri(), host.agentToken(), name)) {
+      int jobs = 300;
+      List<UUID> ids = new ArrayList<>();
+      for (int i = 0; i < jobs; i++) {
+        UUID id = UUID.randomUUID();
+        ids.add(id);
+        agent.send(TestAgent.started(id, "backup", T0.plusSeconds(i)));
+        agent.send(TestAgent.finished(id, "succeeded", T0.plusSeconds(i + 1), 0, i));
+      }
+      java.util.Set<String> acked = new java.util.HashSet<>();
+      while (acked.size() < 2 * jobs) {
+        Map<String, Object> ack = Json.object(agent.awaitFrame(type("ack"), WAIT));
+        acked.add(ack.get("of") + " " + ack.get("job_id"));
+      }
+      for (UUID id : ids) assertTrue(acked.contains("job.finished " + id));
+      assertEquals(jobs, Json.objects(
+          server.admin("GET", "/api/v1/jobs?limit=1000&host=" + host.hostId(), null).body()).size());
+    }
+  }
+
   // ------------------------------------------------------------------ error codes
 
   static Stream<Arguments> badFrames() {
@@ -280,8 +325,10 @@ class AgentChannelIT {
       agent.send(paddedHeartbeat(MIB));
       provesOpen(agent);
 
+      List<ActorRef<Object>> actors = connectionActors(hb.hostId(), 1);
       agent.socket().sendText(paddedHeartbeat(MIB + 1), true);
       assertEquals(1009, agent.awaitClose(WAIT));
+      probe().expectTerminated(actors.get(0), Duration.ofSeconds(5));
 
       assertFalse(bystander.isClosed());
       provesOpen(bystander);

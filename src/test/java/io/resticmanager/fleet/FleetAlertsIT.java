@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.resticmanager.config.Settings;
 import io.resticmanager.support.Json;
+import io.resticmanager.support.TestDatabases;
 import io.resticmanager.support.TestAgent;
 import io.resticmanager.support.TestServer;
 import java.nio.file.Path;
@@ -149,7 +151,21 @@ class FleetAlertsIT {
 
   @Test
   void hostsOpenAlertsAndJobHistorySurviveARestartOnTheSameDataDir(@TempDir Path own) throws Exception {
-    try (TestServer s = TestServer.start(own)) {
+    restartKeepsState(own, Map.of());
+  }
+
+  @Test
+  void hostsOpenAlertsAndJobHistorySurviveARestartOnPostgres(@TempDir Path own) throws Exception {
+    Settings.Db pg = TestDatabases.freshPostgresSchema();
+    try {
+      restartKeepsState(own, Map.of("RM_DB_URL", pg.url(), "RM_DB_USER", pg.user()));
+    } finally {
+      TestDatabases.dropPostgresSchema(pg);
+    }
+  }
+
+  private static void restartKeepsState(Path own, Map<String, String> env) throws Exception {
+    try (TestServer s = TestServer.start(own, "", env)) {
       TestServer.Enrolled a = s.enroll("keep-a");
       TestServer.Enrolled b = s.enroll("keep-b");
       UUID failed = UUID.randomUUID();
