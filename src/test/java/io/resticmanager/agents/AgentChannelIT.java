@@ -452,6 +452,7 @@ class AgentChannelIT {
       assertFalse(metrics.contains("host=\"" + name + "\""), metrics);
       assertEquals(404, server.admin("GET", "/api/v1/hosts/" + host.hostId(), null).statusCode());
       assertEquals(404, server.admin("DELETE", "/api/v1/hosts/" + host.hostId(), null).statusCode());
+      assertTrue(server.enroll(name).hostId().length() > 0, "the name is free again");
     }
   }
 
