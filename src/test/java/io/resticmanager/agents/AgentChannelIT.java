@@ -99,6 +99,20 @@ class AgentChannelIT {
   }
 
   @Test
+  void aSecondHelloOnTheSameSocketIsWelcomedAgainAndUpdatesTheVersions() throws Exception {
+    String name = hostName("rehello");
+    TestServer.Enrolled host = server.enroll(name);
+    try (TestAgent agent = TestAgent.connectAndHello(server.wsUri(), host.agentToken(), name)) {
+      agent.send(TestAgent.hello(name).replace("test-1.0", "test-2.0"));
+      assertEquals(host.hostId(), Json.object(agent.awaitFrame(type("welcome"), WAIT)).get("host_id"));
+      provesOpen(agent);
+      Map<String, Object> view = Json.object(server.admin("GET", "/api/v1/hosts/" + host.hostId(), null).body());
+      assertEquals("test-2.0", view.get("agent_version"));
+      assertEquals(Boolean.TRUE, view.get("online"));
+    }
+  }
+
+  @Test
   void startedAndFinishedAreAckedStoredAndListedWithTheirDuration() throws Exception {
     String name = hostName("happy");
     TestServer.Enrolled host = server.enroll(name);
