@@ -6,8 +6,10 @@ import io.resticmanager.fleet.Fleet;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -80,6 +82,7 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
   private final Settings.Agents settings;
   private final TimerScheduler<Command> timers;
   private final ActorRef<Fleet.JobReply> storedAdapter;
+  private final Consumer<ActorRef<Command>> onStop;
   private boolean helloReceived;
   private boolean closed;
   private int inFlight;
@@ -89,18 +92,25 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
 
   public static Behavior<Command> create(String hostId, Outbound out, ActorRef<Fleet.Command> fleet,
       Settings.Agents settings) {
+    return create(hostId, out, fleet, settings, self -> {});
+  }
+
+  /** As above; {@code onStop} is called with the actor's own ref once it has stopped. */
+  public static Behavior<Command> create(String hostId, Outbound out, ActorRef<Fleet.Command> fleet,
+      Settings.Agents settings, Consumer<ActorRef<Command>> onStop) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new AgentConnection(ctx, timers, hostId, out, fleet, settings)));
+        new AgentConnection(ctx, timers, hostId, out, fleet, settings, onStop)));
   }
 
   private AgentConnection(ActorContext<Command> ctx, TimerScheduler<Command> timers, String hostId, Outbound out,
-      ActorRef<Fleet.Command> fleet, Settings.Agents settings) {
+      ActorRef<Fleet.Command> fleet, Settings.Agents settings, Consumer<ActorRef<Command>> onStop) {
     super(ctx);
     this.hostId = hostId;
     this.out = out;
     this.fleet = fleet;
     this.settings = settings;
     this.timers = timers;
+    this.onStop = onStop;
     this.storedAdapter = ctx.messageAdapter(Fleet.JobReply.class, Stored::new);
     timers.startSingleTimer(HelloDeadline.INSTANCE, settings.helloTimeout());
     timers.startSingleTimer(SilenceDeadline.INSTANCE, settings.offlineAfter());
@@ -128,6 +138,10 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
         .onMessageEquals(StreamCompleted.INSTANCE, this::onStreamEnded)
         .onMessageEquals(Linger.INSTANCE, Behaviors::stopped)
         .onMessage(StreamFailed.class, m -> onStreamEnded())
+        .onSignal(PostStop.class, signal -> {
+          onStop.accept(getContext().getSelf());
+          return this;
+        })
         .build();
   }
 

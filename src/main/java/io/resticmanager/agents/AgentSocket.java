@@ -2,10 +2,16 @@ package io.resticmanager.agents;
 
 import io.resticmanager.config.Settings;
 import io.resticmanager.fleet.Fleet;
+import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -17,6 +23,7 @@ import org.apache.pekko.http.impl.engine.ws.FrameStart;
 import org.apache.pekko.http.impl.engine.ws.UpgradeToWebSocketLowLevel;
 import org.apache.pekko.http.impl.engine.ws.WebSocket$;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
@@ -32,12 +39,14 @@ import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSink;
+import org.apache.pekko.util.ByteString;
 import scala.Option;
 
 /**
  * Wires one accepted agent WebSocket to a new {@link AgentConnection} actor: inbound messages are
  * collected (strict or streamed alike, streamed ones always drained) under a byte cap and delivered
- * with backpressure; outbound frames go through a bounded queue.
+ * with backpressure; outbound frames go through a bounded queue. Tracks every live connection so that a
+ * stopping server closes each with 1001 and waits (briefly) for them to end, hello or not.
  *
  * <p>Pekko HTTP's message-level API can only close a socket with 1000 or 1011, while the protocol needs
  * 1008, 1009 and 4000. So this class builds the same frame stack Pekko builds for
@@ -48,6 +57,7 @@ public final class AgentSocket {
   private static final int OUTBOUND_BUFFER = 512;
   private static final int CLOSE_NORMAL = 1000;
   private static final byte OPCODE_CLOSE = 8;
+  private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(3);
 
   private final ActorSystem<?> system;
   private final Materializer materializer;
@@ -56,6 +66,10 @@ public final class AgentSocket {
   private final LoggingAdapter log;
   private final org.apache.pekko.http.scaladsl.settings.WebSocketSettings websocketSettings;
   private final AtomicInteger connections = new AtomicInteger();
+  /** Every connection actor not yet stopped, helloed or not (Fleet knows only the helloed ones). */
+  private final Set<ActorRef<AgentConnection.Command>> live = ConcurrentHashMap.newKeySet();
+  /** Set once the server stops: completes when the last connection actor has stopped. */
+  private volatile CompletableFuture<Done> drained;
 
   public AgentSocket(ActorSystem<?> system, ActorRef<Fleet.Command> fleet, Settings.Agents settings) {
     this.system = system;
@@ -65,6 +79,28 @@ public final class AgentSocket {
     this.log = Logging.getLogger(system.classicSystem(), AgentSocket.class);
     this.websocketSettings = (org.apache.pekko.http.scaladsl.settings.WebSocketSettings)
         ServerSettings.create(system.classicSystem()).getWebsocketSettings();
+    // Runs beside Guardian's agents-close-and-drain: Fleet closes only connections that said hello, and
+    // binding.terminate leaves upgraded sockets to be cut by the actor system's end (no close frame).
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "agent-sockets-drain",
+        () -> drain(DRAIN_TIMEOUT));
+  }
+
+  /**
+   * Closes every open agent socket with 1001 (going away) and completes when their actors have stopped
+   * (each stops once its socket stream has ended), or after {@code timeout}.
+   */
+  public CompletionStage<Done> drain(Duration timeout) {
+    CompletableFuture<Done> d = new CompletableFuture<>();
+    drained = d;
+    live.forEach(c -> c.tell(AgentConnection.GoingAway.INSTANCE));
+    if (live.isEmpty()) d.complete(Done.getInstance());
+    return d.completeOnTimeout(Done.getInstance(), timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void stopped(ActorRef<AgentConnection.Command> connection) {
+    live.remove(connection);
+    CompletableFuture<Done> d = drained;
+    if (d != null && live.isEmpty()) d.complete(Done.getInstance());
   }
 
   /** Accepts the upgrade for an authenticated host and starts its connection actor. */
@@ -91,8 +127,10 @@ public final class AgentSocket {
       }
     };
     ActorRef<AgentConnection.Command> actor = system.systemActorOf(
-        AgentConnection.create(hostId, out, fleet, settings),
+        AgentConnection.create(hostId, out, fleet, settings, this::stopped),
         "agent-" + hostId + "-" + connections.incrementAndGet(), Props.empty());
+    live.add(actor);
+    if (drained != null) actor.tell(AgentConnection.GoingAway.INSTANCE);
 
     Sink<InboundMessage, NotUsed> toActor = ActorSink.actorRefWithBackpressure(
         actor,
@@ -134,8 +172,16 @@ public final class AgentSocket {
   /** One whole message, strict or streamed, never more than {@code limit} UTF-8 bytes held. */
   private CompletionStage<InboundMessage> collect(Message m, long limit) {
     if (!m.isText()) {
-      return m.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), materializer)
-          .thenApply(done -> new InboundMessage.Binary());
+      // Binary is not part of the protocol, but the 1 MiB cap (close 1009) holds for every frame.
+      BinaryMessage b = m.asBinaryMessage();
+      if (b.isStrict()) {
+        return CompletableFuture.completedFuture(
+            b.getStrictData().size() > limit ? new InboundMessage.TooLarge(limit) : new InboundMessage.Binary());
+      }
+      return tooLargeOnLimit(b.getStreamedData()
+          .limitWeighted(limit, (ByteString bytes) -> (long) bytes.size())
+          .runWith(Sink.ignore(), materializer)
+          .thenApply(done -> new InboundMessage.Binary()), limit);
     }
     TextMessage t = m.asTextMessage();
     if (t.isStrict()) {
@@ -143,15 +189,19 @@ public final class AgentSocket {
       return CompletableFuture.completedFuture(
           utf8Length(s) > limit ? new InboundMessage.TooLarge(limit) : new InboundMessage.Text(s));
     }
-    return t.getStreamedText()
+    return tooLargeOnLimit(t.getStreamedText()
         .limitWeighted(limit, AgentSocket::utf8Length)
         .runFold(new StringBuilder(), StringBuilder::append, materializer)
-        .<InboundMessage>thenApply(sb -> new InboundMessage.Text(sb.toString()))
-        .exceptionally(e -> {
-          Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
-          if (cause instanceof StreamLimitReachedException) return new InboundMessage.TooLarge(limit);
-          throw new java.util.concurrent.CompletionException(cause);
-        });
+        .thenApply(sb -> new InboundMessage.Text(sb.toString())), limit);
+  }
+
+  private static CompletionStage<InboundMessage> tooLargeOnLimit(
+      CompletionStage<? extends InboundMessage> collected, long limit) {
+    return collected.<InboundMessage>thenApply(x -> x).exceptionally(e -> {
+      Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+      if (cause instanceof StreamLimitReachedException) return new InboundMessage.TooLarge(limit);
+      throw new java.util.concurrent.CompletionException(cause);
+    });
   }
 
   static long utf8Length(String s) {

@@ -56,13 +56,22 @@ public final class AlertRules {
   }
 
   public static String offlineMessage(String hostName, Duration offlineAfter) {
-    return "agent of host " + hostName + " has sent nothing for " + offlineAfter.toSeconds() + " s";
+    return "agent of host " + hostName + " has sent nothing for " + human(offlineAfter);
   }
 
   public static String staleMessage(String hostName, Duration maxAge, boolean neverSucceeded) {
     return neverSucceeded
-        ? "host " + hostName + " has had no successful backup since enrolment, " + maxAge.toHours() + " h ago"
-        : "host " + hostName + " has had no successful backup for " + maxAge.toHours() + " h";
+        ? "host " + hostName + " has had no successful backup since enrolment, " + human(maxAge) + " ago"
+        : "host " + hostName + " has had no successful backup for " + human(maxAge);
+  }
+
+  /** A configured duration in its largest whole unit: 26 h, 90 s, 1500 ms (never "0 h" or "1 s" for 1.5 s). */
+  static String human(Duration d) {
+    long ms = d.toMillis();
+    if (ms != 0 && ms % 3_600_000 == 0) return ms / 3_600_000 + " h";
+    if (ms != 0 && ms % 60_000 == 0) return ms / 60_000 + " min";
+    if (ms % 1000 == 0) return ms / 1000 + " s";
+    return ms + " ms";
   }
 
   private static String failureMessage(String hostName, JobKind kind, JobStatus status, int exitCode, String error) {

@@ -241,7 +241,8 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
     stores.hosts().updateHello(h.id, h.agentVersion, h.resticVersion, h.os, now).whenComplete((ok, e) -> {
       if (e != null) log.warn("Could not store hello of host [{}]: {}", name, e.toString());
     });
-    if (h.openAlerts.containsKey(AlertKind.AGENT_OFFLINE)) {
+    // A raise still being stored is resolved too: the single writer commits the resolve after it.
+    if (h.openAlerts.containsKey(AlertKind.AGENT_OFFLINE) || pendingRaises.contains(h.id + AlertKind.AGENT_OFFLINE)) {
       applyAlerts(h.id, new AlertChange(List.of(), Set.of(AlertKind.AGENT_OFFLINE)), now);
     }
     return this;
@@ -423,7 +424,8 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
   private Behavior<Command> onLivenessTick() {
     long now = clock.getAsLong();
     for (HostState h : hosts.values()) {
-      long heard = Math.max(Math.max(h.lastSeen, h.enrolledAt), startedAt);
+      // A host never heard from is counted from the later of the server's start and its enrolment.
+      long heard = Math.max(h.lastSeen, Math.max(startedAt, h.enrolledAt));
       if (!AlertRules.isOffline(now, heard, agentSettings.offlineAfter())) continue;
       if (h.connection != null) {
         // The connection's own deadline should have closed it; this is the backstop.
@@ -444,6 +446,9 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
       if (AlertRules.isBackupStale(now, base, alertSettings.backupMaxAge())) {
         raiseOnce(h, AlertKind.BACKUP_STALE,
             AlertRules.staleMessage(h.name, alertSettings.backupMaxAge(), success == null), now);
+      } else if (h.openAlerts.containsKey(AlertKind.BACKUP_STALE)) {
+        // Raised by a tick that ran while the resolving backup was still being stored.
+        applyAlerts(h.id, new AlertChange(List.of(), Set.of(AlertKind.BACKUP_STALE)), now);
       }
     }
     return this;

@@ -1,0 +1,493 @@
+package io.resticmanager.fleet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.resticmanager.agents.AgentConnection;
+import io.resticmanager.agents.Frame;
+import io.resticmanager.config.Settings;
+import io.resticmanager.jobs.JobKind;
+import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.JobTracker;
+import io.resticmanager.metrics.FleetSample;
+import io.resticmanager.metrics.HostSample;
+import io.resticmanager.store.AlertRow;
+import io.resticmanager.store.AlertStore;
+import io.resticmanager.store.Database;
+import io.resticmanager.store.HostRow;
+import io.resticmanager.store.HostStore;
+import io.resticmanager.store.JobStore;
+import io.resticmanager.support.Await;
+import io.resticmanager.support.TestDatabases;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link Fleet} with probes for the agent connections and the job tracker, on a real SQLite store. Time is a
+ * test clock the fleet reads; its timers are real but short, so a deadline passes when the test moves the
+ * clock and the next tick looks.
+ */
+class FleetTest {
+  private static final ActorTestKit testKit = ActorTestKit.create();
+  private static final long T0 = Instant.parse("2026-11-01T00:00:00Z").toEpochMilli();
+  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final Duration LONG = Duration.ofHours(1);
+
+  @TempDir Path dir;
+  private Database db;
+  private HostStore hosts;
+  private JobStore jobs;
+  private AlertStore alerts;
+  private final AtomicLong now = new AtomicLong(T0);
+  /** When set, counted down at every read of the clock. */
+  private volatile CountDownLatch clockReads;
+  private TestProbe<JobTracker.Command> tracker;
+  private ActorRef<Fleet.Command> fleet;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void open() {
+    db = TestDatabases.open(TestDatabases.sqlite(dir));
+    hosts = new HostStore(db);
+    jobs = new JobStore(db);
+    alerts = new AlertStore(db);
+    tracker = testKit.createTestProbe();
+  }
+
+  @AfterEach
+  void close() {
+    if (fleet != null) testKit.stop(fleet);
+    db.close();
+  }
+
+  // ------------------------------------------------------------------ jobs and the job tracker
+
+  @Test
+  void aNewlyStoredFinishIsToldToTheJobTrackerOnceAndADuplicateNever() {
+    HostRow h = enroll("web-1", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    connect(h, testKit.createTestProbe());
+    UUID job = UUID.randomUUID();
+
+    assertEquals(Fleet.JobReply.Outcome.STORED, startJob(h, job, JobKind.BACKUP, T0));
+    assertEquals(Fleet.JobReply.Outcome.DUPLICATE, startJob(h, job, JobKind.BACKUP, T0 - 5_000));
+    assertEquals(Fleet.JobReply.Outcome.STORED, finishJob(h, job, JobStatus.SUCCEEDED, T0 + 42_500));
+    assertEquals(new JobTracker.RecordJobFinished(JobKind.BACKUP, JobStatus.SUCCEEDED, Duration.ofMillis(42_500)),
+        tracker.receiveMessage(WAIT));
+
+    assertEquals(Fleet.JobReply.Outcome.DUPLICATE, finishJob(h, job, JobStatus.SUCCEEDED, T0 + 42_500));
+    assertEquals(Fleet.JobReply.Outcome.DUPLICATE, finishJob(h, job, JobStatus.FAILED, T0 + 99_000));
+    tracker.expectNoMessage(Duration.ofMillis(300));
+  }
+
+  @Test
+  void aFinishOfAnUnknownOrForeignJobIsUnknownAndNotRecorded() {
+    HostRow a = enroll("a", T0);
+    HostRow b = enroll("b", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    UUID job = UUID.randomUUID();
+    assertEquals(Fleet.JobReply.Outcome.UNKNOWN_JOB, finishJob(a, job, JobStatus.SUCCEEDED, T0));
+    assertEquals(Fleet.JobReply.Outcome.STORED, startJob(a, job, JobKind.CHECK, T0));
+    assertEquals(Fleet.JobReply.Outcome.CONFLICT, startJob(b, job, JobKind.CHECK, T0));
+    assertEquals(Fleet.JobReply.Outcome.UNKNOWN_JOB, finishJob(b, job, JobStatus.SUCCEEDED, T0));
+    tracker.expectNoMessage(Duration.ofMillis(300));
+  }
+
+  @Test
+  void aJobEventOfAnUnknownHostFails() {
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    HostRow ghost = new HostRow(UUID.randomUUID().toString(), "ghost", T0, 0, "", "", "");
+    assertEquals(Fleet.JobReply.Outcome.FAILED, startJob(ghost, UUID.randomUUID(), JobKind.BACKUP, T0));
+    assertEquals(Fleet.JobReply.Outcome.FAILED, finishJob(ghost, UUID.randomUUID(), JobStatus.FAILED, T0));
+  }
+
+  // ------------------------------------------------------------------ connections
+
+  @Test
+  void aNewerConnectionReplacesTheOlderWhichIsToldReplaced() {
+    HostRow h = enroll("db-1", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    TestProbe<AgentConnection.Command> first = testKit.createTestProbe();
+    TestProbe<AgentConnection.Command> second = testKit.createTestProbe();
+    connect(h, first);
+    connect(h, second);
+
+    first.expectMessage(WAIT, AgentConnection.Replaced.INSTANCE);
+    fleet.tell(new Fleet.AgentDisconnected(h.id(), first.getRef()));
+    assertTrue(view(h).online(), "the replaced connection's end leaves the host online");
+    second.expectNoMessage(Duration.ofMillis(100));
+
+    fleet.tell(new Fleet.AgentDisconnected(h.id(), second.getRef()));
+    assertFalse(view(h).online());
+  }
+
+  @Test
+  void aConnectionActorThatStopsTakesTheHostOffline() throws Exception {
+    HostRow h = enroll("db-2", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    connect(h, conn);
+    assertTrue(view(h).online());
+    conn.stop();
+    Await.until(WAIT, () -> !view(h).online());
+  }
+
+  @Test
+  void removingAHostRevokesItsConnectionAndForgetsIt() {
+    HostRow h = enroll("gone", T0);
+    HostRow stays = enroll("stays", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    connect(h, conn);
+
+    assertEquals(new Fleet.Removed(true), remove(h.id()));
+    conn.expectMessage(WAIT, AgentConnection.Revoked.INSTANCE);
+    assertEquals(List.of("stays"), sample().hosts().stream().map(HostSample::name).toList());
+    assertEquals(List.of(stays.id()), hostList().stream().map(Fleet.HostView::id).toList());
+    assertEquals(new Fleet.Removed(false), remove(h.id()));
+    assertEquals(Optional.empty(), await(hosts.hostOfAgentToken("anything")));
+
+    TestProbe<AgentConnection.Command> late = testKit.createTestProbe();
+    connect(h, late);
+    late.expectMessage(WAIT, AgentConnection.Revoked.INSTANCE);
+  }
+
+  @Test
+  void runningAJobSendsCommandRunToTheConnectionOrSaysWhyNot() {
+    HostRow h = enroll("runner", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    assertInstanceOf(Fleet.HostOffline.class, runJob(h.id(), JobKind.BACKUP));
+    assertInstanceOf(Fleet.NoSuchHost.class, runJob("nope", JobKind.BACKUP));
+
+    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    connect(h, conn);
+    Fleet.JobSent sent = assertInstanceOf(Fleet.JobSent.class, runJob(h.id(), JobKind.PRUNE));
+    assertEquals(new AgentConnection.Send(new Frame.CommandRun(sent.jobId(), JobKind.PRUNE)), conn.receiveMessage(WAIT));
+  }
+
+  // ------------------------------------------------------------------ what /metrics sees
+
+  @Test
+  void theSampleReflectsHostsTheirJobsAndOpenAlerts() {
+    HostRow a = enroll("alpha", T0);
+    HostRow b = enroll("beta", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    FleetSample empty = sample();
+    assertEquals(0, empty.agentsConnected());
+    assertEquals(Map.of(), empty.openAlertsByKind());
+    assertEquals(2, empty.hosts().size());
+
+    connect(a, testKit.createTestProbe());
+    UUID ok = UUID.randomUUID();
+    startJob(a, ok, JobKind.BACKUP, T0);
+    finishJob(a, ok, JobStatus.SUCCEEDED, T0 + 10_000);
+    UUID bad = UUID.randomUUID();
+    startJob(a, bad, JobKind.CHECK, T0 + 20_000);
+    finishJob(a, bad, JobStatus.FAILED, T0 + 30_000);
+    UUID badBackup = UUID.randomUUID();
+    startJob(a, badBackup, JobKind.BACKUP, T0 + 40_000);
+    finishJob(a, badBackup, JobStatus.FAILED, T0 + 50_000);
+
+    FleetSample s = sample();
+    assertEquals(1, s.agentsConnected());
+    assertEquals(Map.of(AlertKind.CHECK_FAILED, 1, AlertKind.BACKUP_FAILED, 1), s.openAlertsByKind());
+    HostSample alpha = s.hosts().stream().filter(x -> x.name().equals("alpha")).findFirst().orElseThrow();
+    assertTrue(alpha.online());
+    assertEquals(T0, alpha.lastSeenEpochMillis());
+    assertEquals(Map.of(JobKind.BACKUP, T0 + 50_000, JobKind.CHECK, T0 + 30_000), alpha.lastJobEpochMillis());
+    assertEquals(Map.of(JobKind.BACKUP, T0 + 10_000), alpha.lastSuccessEpochMillis());
+    assertEquals(4321, alpha.lastBackupAddedBytes());
+    assertEquals(2, alpha.openAlerts());
+    assertEquals("agent-9", alpha.agentVersion());
+    assertEquals("0.17.0", alpha.resticVersion());
+    assertEquals("linux", alpha.os());
+    HostSample beta = s.hosts().stream().filter(x -> x.name().equals("beta")).findFirst().orElseThrow();
+    assertFalse(beta.online());
+    assertEquals(-1, beta.lastSeenEpochMillis());
+    assertEquals(-1, beta.lastBackupAddedBytes());
+    assertEquals(0, beta.openAlerts());
+    assertTrue(b.id().length() > 0);
+  }
+
+  @Test
+  void hostsJobsAndOpenAlertsAreLoadedFromTheStoreAtStart() {
+    HostRow h = enroll("persist", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    connect(h, testKit.createTestProbe());
+    UUID ok = UUID.randomUUID();
+    startJob(h, ok, JobKind.BACKUP, T0);
+    finishJob(h, ok, JobStatus.SUCCEEDED, T0 + 1_000);
+    UUID bad = UUID.randomUUID();
+    startJob(h, bad, JobKind.PRUNE, T0 + 2_000);
+    finishJob(h, bad, JobStatus.FAILED, T0 + 3_000);
+    FleetSample before = sample();
+    testKit.stop(fleet);
+
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    FleetSample after = sample();
+    assertEquals(before.openAlertsByKind(), after.openAlertsByKind());
+    HostSample was = before.hosts().get(0);
+    HostSample is = after.hosts().get(0);
+    assertFalse(is.online());
+    assertEquals(was.lastJobEpochMillis(), is.lastJobEpochMillis());
+    assertEquals(was.lastSuccessEpochMillis(), is.lastSuccessEpochMillis());
+    assertEquals(was.lastBackupAddedBytes(), is.lastBackupAddedBytes());
+    assertEquals(was.openAlerts(), is.openAlerts());
+    assertEquals(was.agentVersion(), is.agentVersion());
+  }
+
+  // ------------------------------------------------------------------ agent_offline
+
+  @Test
+  void aSilentHostIsToldSilentAndRaisesAgentOfflineAndAReconnectResolvesIt() throws Exception {
+    HostRow h = enroll("quiet", T0);
+    start(Duration.ofMillis(800), Duration.ofHours(26), Duration.ofHours(1));
+    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    connect(h, conn);
+
+    now.addAndGet(700);
+    fleet.tell(new Fleet.AgentSeen(h.id()));
+    assertEquals(T0 + 700, view(h).lastSeenAt());
+    now.addAndGet(700);
+    conn.expectNoMessage(Duration.ofMillis(500));
+    now.addAndGet(200);
+    conn.expectMessage(WAIT, AgentConnection.Silent.INSTANCE);
+    awaitSample(s -> s.openAlertsByKind().equals(Map.of(AlertKind.AGENT_OFFLINE, 1)));
+    assertFalse(view(h).online());
+    AlertRow open = openAlerts().get(0);
+    assertEquals(AlertKind.AGENT_OFFLINE, open.kind());
+    assertEquals(T0 + 1_600, open.raisedAt());
+
+    connect(h, testKit.createTestProbe());
+    awaitSample(s -> s.openAlertsByKind().isEmpty());
+    assertEquals(List.of(), openAlerts());
+  }
+
+  @Test
+  void aHostNeverHeardFromIsCountedFromItsEnrolmentNotFromTheServerStart() throws Exception {
+    HostRow old = enroll("old", T0);
+    start(Duration.ofMillis(800), Duration.ofHours(26), Duration.ofHours(1));
+    HostRow fresh = enroll("fresh", T0 + 600_000);
+    fleet.tell(new Fleet.HostEnrolled(fresh));
+    sample();
+    now.set(T0 + 600_000);
+
+    // The same tick looks at both hosts: once the old one is alerted, the fresh one has been judged.
+    Await.until(WAIT, this::openAlerts, l -> l.stream().anyMatch(a -> a.hostId().equals(old.id())));
+    awaitSample(s -> s.openAlertsByKind().equals(Map.of(AlertKind.AGENT_OFFLINE, 1)));
+    assertEquals(List.of(old.id()), openAlerts().stream().map(AlertRow::hostId).toList());
+
+    now.addAndGet(800);
+    awaitSample(s -> s.openAlertsByKind().equals(Map.of(AlertKind.AGENT_OFFLINE, 2)));
+  }
+
+  @Test
+  void aReconnectWhileTheOfflineAlertIsStillBeingStoredResolvesIt() throws Exception {
+    HostRow h = enroll("flappy", T0);
+    start(Duration.ofMillis(800), Duration.ofHours(26), Duration.ofHours(1));
+    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    connect(h, conn);
+
+    CountDownLatch writer = stallWriter();
+    now.addAndGet(1_000);
+    conn.expectMessage(WAIT, AgentConnection.Silent.INSTANCE);
+    // The raise is queued behind the stalled write; the agent is back before it is stored.
+    fleet.tell(new Fleet.AgentConnected(h.id(), hello(h), testKit.<AgentConnection.Command>createTestProbe().getRef()));
+    sample();
+    writer.countDown();
+    await(db.flush());
+
+    assertEquals(List.of(), openAlerts());
+    awaitSample(s -> s.openAlertsByKind().isEmpty() && s.agentsConnected() == 1);
+  }
+
+  // ------------------------------------------------------------------ backup_stale
+
+  @Test
+  void backupStaleIsRaisedAfterTheMaxAgeAndResolvedByASucceededBackup() throws Exception {
+    HostRow h = enroll("lazy", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofMillis(50));
+    connect(h, testKit.createTestProbe());
+
+    now.set(T0 + Duration.ofHours(26).toMillis());
+    awaitSample(s -> s.openAlertsByKind().equals(Map.of(AlertKind.BACKUP_STALE, 1)));
+    assertEquals(AlertKind.BACKUP_STALE, openAlerts().get(0).kind());
+
+    UUID job = UUID.randomUUID();
+    startJob(h, job, JobKind.BACKUP, now.get());
+    UUID failed = UUID.randomUUID();
+    startJob(h, failed, JobKind.BACKUP, now.get());
+    finishJob(h, failed, JobStatus.FAILED, now.get() + 1);
+    assertEquals(Map.of(AlertKind.BACKUP_STALE, 1, AlertKind.BACKUP_FAILED, 1), sample().openAlertsByKind());
+    finishJob(h, job, JobStatus.SUCCEEDED, now.get() + 2);
+    assertEquals(Map.of(), sample().openAlertsByKind());
+    assertEquals(List.of(), openAlerts());
+
+    now.addAndGet(Duration.ofHours(26).toMillis() + 2);
+    awaitSample(s -> s.openAlertsByKind().equals(Map.of(AlertKind.BACKUP_STALE, 1)));
+  }
+
+  @Test
+  void aStaleAlertRaisedWhileTheResolvingBackupIsBeingStoredIsResolvedByTheNextCheck() throws Exception {
+    HostRow h = enroll("racy", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofMillis(50));
+    connect(h, testKit.createTestProbe());
+    UUID job = UUID.randomUUID();
+    startJob(h, job, JobKind.BACKUP, T0);
+
+    CountDownLatch writer = stallWriter();
+    TestProbe<Fleet.JobReply> reply = testKit.createTestProbe();
+    long end = T0 + Duration.ofHours(26).toMillis();
+    fleet.tell(new Fleet.FinishJob(h.id(), finished(job, JobStatus.SUCCEEDED, end), reply.getRef()));
+    sample();
+    // The success is queued behind the stalled write; now a staleness check runs before it is stored.
+    CountDownLatch reads = new CountDownLatch(3);
+    clockReads = reads;
+    now.set(end);
+    assertTrue(reads.await(10, TimeUnit.SECONDS), "a staleness check ran");
+    writer.countDown();
+    assertEquals(Fleet.JobReply.Outcome.STORED, reply.receiveMessage(WAIT).outcome());
+    clockReads = null;
+    await(db.flush());
+
+    Await.until(WAIT, () -> openAlerts().isEmpty() && sample().openAlertsByKind().isEmpty());
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private void start(Duration offlineAfter, Duration backupMaxAge, Duration checkInterval) {
+    Settings.Agents agents = new Settings.Agents(Duration.ofSeconds(10), offlineAfter,
+        offlineAfter.dividedBy(2), 1 << 20, Duration.ofHours(1));
+    Settings.Alerts rules = new Settings.Alerts(backupMaxAge, checkInterval);
+    fleet = testKit.spawn(Fleet.create(agents, rules, new Fleet.Stores(hosts, jobs, alerts), tracker.getRef(),
+        Fleet.Initial.load(db), () -> {
+          CountDownLatch l = clockReads;
+          if (l != null) l.countDown();
+          return now.get();
+        }));
+  }
+
+  private HostRow enroll(String name, long at) {
+    HostStore.EnrollmentToken t = await(hosts.createEnrollmentToken(at, 3_600_000));
+    HostStore.EnrollOutcome o = await(hosts.enroll(t.token(), name, UUID.randomUUID().toString(), at));
+    return assertInstanceOf(HostStore.Enrolled.class, o).host();
+  }
+
+  private static Frame.Hello hello(HostRow h) {
+    return new Frame.Hello(1, "agent-9", "0.17.0", h.name(), "linux");
+  }
+
+  /** Connects and waits until the fleet has taken it in, so the test clock can move on. */
+  private void connect(HostRow h, TestProbe<AgentConnection.Command> conn) {
+    fleet.tell(new Fleet.AgentConnected(h.id(), hello(h), conn.getRef()));
+    hostList();
+  }
+
+  private Fleet.JobReply.Outcome startJob(HostRow h, UUID job, JobKind kind, long at) {
+    TestProbe<Fleet.JobReply> reply = testKit.createTestProbe();
+    fleet.tell(new Fleet.StartJob(h.id(), new Frame.JobStarted(job, kind, Instant.ofEpochMilli(at)), reply.getRef()));
+    Fleet.JobReply r = reply.receiveMessage(WAIT);
+    assertEquals(job, r.jobId());
+    assertEquals("job.started", r.of());
+    return r.outcome();
+  }
+
+  private static Frame.JobFinished finished(UUID job, JobStatus status, long at) {
+    return new Frame.JobFinished(job, status, Instant.ofEpochMilli(at), status == JobStatus.FAILED ? 1 : 0,
+        Optional.empty(), Optional.of(new Frame.BackupSummary(1, 2, 3, 4321, 6, 7, 8.5, "abc")));
+  }
+
+  private Fleet.JobReply.Outcome finishJob(HostRow h, UUID job, JobStatus status, long at) {
+    TestProbe<Fleet.JobReply> reply = testKit.createTestProbe();
+    fleet.tell(new Fleet.FinishJob(h.id(), finished(job, status, at), reply.getRef()));
+    Fleet.JobReply r = reply.receiveMessage(WAIT);
+    assertEquals(job, r.jobId());
+    assertEquals("job.finished", r.of());
+    return r.outcome();
+  }
+
+  private Fleet.Removed remove(String hostId) {
+    TestProbe<Fleet.Removed> reply = testKit.createTestProbe();
+    fleet.tell(new Fleet.RemoveHost(hostId, reply.getRef()));
+    return reply.receiveMessage(WAIT);
+  }
+
+  private Fleet.RunJobReply runJob(String hostId, JobKind kind) {
+    TestProbe<Fleet.RunJobReply> reply = testKit.createTestProbe();
+    fleet.tell(new Fleet.RunJob(hostId, kind, reply.getRef()));
+    return reply.receiveMessage(WAIT);
+  }
+
+  private List<Fleet.HostView> hostList() {
+    TestProbe<Fleet.HostList> reply = testKit.createTestProbe();
+    fleet.tell(new Fleet.GetHosts(reply.getRef()));
+    return reply.receiveMessage(WAIT).hosts();
+  }
+
+  private Fleet.HostView view(HostRow h) {
+    return hostList().stream().filter(v -> v.id().equals(h.id())).findFirst().orElseThrow();
+  }
+
+  private FleetSample sample() {
+    TestProbe<FleetSample> reply = testKit.createTestProbe();
+    fleet.tell(new Fleet.GetSample(reply.getRef()));
+    return reply.receiveMessage(WAIT);
+  }
+
+  private void awaitSample(Predicate<FleetSample> p) throws Exception {
+    Await.until(WAIT, this::sample, p);
+  }
+
+  private List<AlertRow> openAlerts() {
+    return await(alerts.list(AlertStore.Filter.OPEN, 100));
+  }
+
+  /** Holds the store's single writer until the returned latch is counted down. */
+  private CountDownLatch stallWriter() throws InterruptedException {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    db.write(c -> {
+      entered.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return null;
+    });
+    assertTrue(entered.await(10, TimeUnit.SECONDS));
+    return release;
+  }
+
+  private static <T> T await(CompletionStage<T> s) {
+    try {
+      return s.toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+}
