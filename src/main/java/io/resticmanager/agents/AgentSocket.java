@@ -11,7 +11,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -57,7 +56,6 @@ public final class AgentSocket {
   private static final int OUTBOUND_BUFFER = 512;
   private static final int CLOSE_NORMAL = 1000;
   private static final byte OPCODE_CLOSE = 8;
-  private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(3);
 
   private final ActorSystem<?> system;
   private final Materializer materializer;
@@ -79,15 +77,13 @@ public final class AgentSocket {
     this.log = Logging.getLogger(system.classicSystem(), AgentSocket.class);
     this.websocketSettings = (org.apache.pekko.http.scaladsl.settings.WebSocketSettings)
         ServerSettings.create(system.classicSystem()).getWebsocketSettings();
-    // Runs beside Guardian's agents-close-and-drain: Fleet closes only connections that said hello, and
-    // binding.terminate leaves upgraded sockets to be cut by the actor system's end (no close frame).
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "agent-sockets-drain",
-        () -> drain(DRAIN_TIMEOUT));
   }
 
   /**
-   * Closes every open agent socket with 1001 (going away) and completes when their actors have stopped
-   * (each stops once its socket stream has ended), or after {@code timeout}.
+   * Closes every open agent socket, helloed or not, with 1001 (going away) and completes when their
+   * actors have stopped (each stops once its socket stream has ended), or after {@code timeout}. Called
+   * by the shutdown sequence before HTTP connections are drained: {@code binding.terminate} leaves
+   * upgraded sockets alone, which would otherwise be cut without a close frame.
    */
   public CompletionStage<Done> drain(Duration timeout) {
     CompletableFuture<Done> d = new CompletableFuture<>();

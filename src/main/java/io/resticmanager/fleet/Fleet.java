@@ -85,9 +85,6 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
   /** Replies with what {@code /metrics} shows of the fleet. */
   public record GetSample(ActorRef<FleetSample> replyTo) implements Command {}
 
-  /** Shutdown: closes every agent connection with 1001 (going away). */
-  public record CloseConnections(ActorRef<Done> replyTo) implements Command {}
-
   /** Shutdown: persists pending last-seen times; replies after the commit. */
   public record Flush(ActorRef<Done> replyTo) implements Command {}
 
@@ -214,7 +211,6 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
         .onMessageEquals(FlushTick.INSTANCE, () -> flush(null))
         .onMessage(Flush.class, m -> flush(m.replyTo()))
         .onMessage(Flushed.class, this::onFlushed)
-        .onMessage(CloseConnections.class, this::onCloseConnections)
         .build();
   }
 
@@ -325,7 +321,11 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
       if (h != null) {
         h.lastJob.merge(r.kind(), r.finishedAt(), Math::max);
         if (r.status() == JobStatus.SUCCEEDED) h.lastSuccess.merge(r.kind(), r.finishedAt(), Math::max);
-        if (r.kind() == JobKind.BACKUP && r.dataAdded() != null) h.lastBackupAdded = r.dataAdded();
+        // A late resend of an older backup must not replace the newest backup's figure.
+        if (r.kind() == JobKind.BACKUP && r.dataAdded() != null && r.finishedAt() >= h.lastBackupAddedAt) {
+          h.lastBackupAdded = r.dataAdded();
+          h.lastBackupAddedAt = r.finishedAt();
+        }
         applyToMemory(h, r.alerts());
       }
       jobTracker.tell(new JobTracker.RecordJobFinished(
@@ -512,14 +512,6 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
       }
     }
     if (m.replyTo() != null) m.replyTo().tell(Done.getInstance());
-    return this;
-  }
-
-  private Behavior<Command> onCloseConnections(CloseConnections m) {
-    for (HostState h : hosts.values()) {
-      if (h.connection != null) h.connection.tell(AgentConnection.GoingAway.INSTANCE);
-    }
-    m.replyTo().tell(Done.getInstance());
     return this;
   }
 

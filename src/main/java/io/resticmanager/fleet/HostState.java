@@ -21,6 +21,8 @@ final class HostState {
   final Map<JobKind, Long> lastJob = new EnumMap<>(JobKind.class);
   final Map<JobKind, Long> lastSuccess = new EnumMap<>(JobKind.class);
   long lastBackupAdded = -1;
+  /** When the backup that {@link #lastBackupAdded} comes from finished; 0 when unknown (after a restart). */
+  long lastBackupAddedAt;
   final Map<AlertKind, AlertRow> openAlerts = new EnumMap<>(AlertKind.class);
 
   HostState(String id, String name, long enrolledAt, long lastSeen, String agentVersion, String resticVersion,

@@ -25,6 +25,7 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
@@ -41,13 +42,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The root behavior: spawns {@link JobTracker} and {@link Fleet}, builds the routes, binds HTTP and
- * registers the shutdown order with {@link CoordinatedShutdown}: unbind, close agent connections and
- * drain HTTP connections, flush the fleet's pending writes and the store. The database itself is closed
+ * registers the shutdown order with {@link CoordinatedShutdown}: unbind, close every agent socket with
+ * 1001 and drain HTTP connections, flush the fleet's pending writes and the store. The database itself is closed
  * by {@code Main} after the actor system has terminated, so nothing can write to a closed store.
  */
 public final class Guardian {
   private static final Logger log = LoggerFactory.getLogger(Guardian.class);
   private static final Duration SHUTDOWN_STEP = Duration.ofSeconds(10);
+  private static final Duration AGENT_DRAIN = Duration.ofSeconds(3);
 
   private Guardian() {}
 
@@ -58,22 +60,26 @@ public final class Guardian {
       Settings settings, Database db, Fleet.Initial initial, String adminToken, CompletableFuture<Started> started) {
     return Behaviors.setup(ctx -> {
       ActorSystem<Void> system = ctx.getSystem();
-      ActorRef<JobTracker.Command> tracker = ctx.spawn(JobTracker.create(), "job-tracker");
+      // A bug in one message must not take the server down: log it and keep the actor's state.
+      ActorRef<JobTracker.Command> tracker = ctx.spawn(
+          Behaviors.supervise(JobTracker.create()).onFailure(Exception.class, SupervisorStrategy.resume()),
+          "job-tracker");
       HostStore hosts = new HostStore(db);
       JobStore jobs = new JobStore(db);
       AlertStore alerts = new AlertStore(db);
       ActorRef<Fleet.Command> fleet = ctx.spawn(
-          Fleet.create(settings.agents(), settings.alerts(), new Fleet.Stores(hosts, jobs, alerts), tracker, initial,
-              System::currentTimeMillis),
+          Behaviors.supervise(Fleet.create(settings.agents(), settings.alerts(), new Fleet.Stores(hosts, jobs, alerts),
+              tracker, initial, System::currentTimeMillis)).onFailure(Exception.class, SupervisorStrategy.resume()),
           "fleet");
 
       Duration ask = settings.askTimeout();
       ScrapeGuard.ScrapePolicy scrape = ScrapeGuard.ScrapePolicy.of(settings.metrics(), settings.trustedProxies());
+      AgentSocket agentSocket = new AgentSocket(system, fleet, settings.agents());
       Route routes = routes(
           new HealthRoutes(db).route(),
           new MetricsRoutes(scrape, new ScrapeDirectives(), tracker, fleet, ask, system.scheduler(),
               settings.metrics().maxInFlight()).route(),
-          new AgentSocketRoutes(hosts, new AgentSocket(system, fleet, settings.agents())).route(),
+          new AgentSocketRoutes(hosts, agentSocket).route(),
           new EnrollmentRoutes(adminToken, hosts, fleet, settings.agents().enrollmentTokenTtl()).route(),
           new HostRoutes(adminToken, fleet, ask, system.scheduler()).route(),
           new JobRoutes(adminToken, jobs).route(),
@@ -85,7 +91,7 @@ public final class Guardian {
               started.completeExceptionally(failure);
               return;
             }
-            registerShutdown(system, binding, fleet, db);
+            registerShutdown(system, binding, agentSocket, fleet, db);
             log.info("Listening on [{}]; /metrics {}", binding.localAddress(),
                 scrape.enabled() ? "enabled" : "not mounted (no metrics token, token file or trusted CIDR)");
             started.complete(new Started(binding, fleet, tracker));
@@ -95,12 +101,13 @@ public final class Guardian {
   }
 
   private static void registerShutdown(
-      ActorSystem<Void> system, ServerBinding binding, ActorRef<Fleet.Command> fleet, Database db) {
+      ActorSystem<Void> system, ServerBinding binding, AgentSocket agentSocket, ActorRef<Fleet.Command> fleet,
+      Database db) {
     CoordinatedShutdown cs = CoordinatedShutdown.get(system);
     cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind",
         () -> binding.unbind().thenApply(x -> Done.getInstance()));
     cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "agents-close-and-drain",
-        () -> AskPattern.ask(fleet, Fleet.CloseConnections::new, SHUTDOWN_STEP, system.scheduler())
+        () -> agentSocket.drain(AGENT_DRAIN)
             .thenCompose(d -> binding.terminate(SHUTDOWN_STEP))
             .thenApply(x -> Done.getInstance()));
     cs.addTask(CoordinatedShutdown.PhaseServiceStop(), "fleet-and-store-flush",
