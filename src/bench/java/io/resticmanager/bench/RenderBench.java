@@ -10,6 +10,7 @@ import io.resticmanager.metrics.ServerMetrics;
 import io.resticmanager.metrics.TextBuffer;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -35,6 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code ours_buildWrite_buffer}: build + write into a reused {@link TextBuffer}.
  *   <li>{@code ours_buildWrite_stream}: build + write to an {@link OutputStream} (64 KiB chunks).
  *   <li>{@code ours_buildToBytes}: build + {@code toBytes}, what the metrics route does today.
+ *   <li>{@code ours_buildChunks}: build + {@code chunks()}, what a route streaming a chunked entity
+ *       would do (each chunk a new exact array, as Pekko's {@code ByteString.fromArrayUnsafe} would wrap).
  *   <li>{@code ours_sampleBuildWrite_stream}: also copies the fleet state into a sample, as
  *       {@code Fleet.onGetSample} does at every scrape: the fairest match for client_java's scrape,
  *       which copies its live state into snapshots.
@@ -112,6 +115,16 @@ public class RenderBench {
   @Benchmark
   public byte[] ours_buildToBytes() {
     return PrometheusTextWriter.INSTANCE.toBytes(ServerMetrics.build(fleet.durations, sample, FleetFixture.BUILD));
+  }
+
+  @Benchmark
+  public long ours_buildChunks() {
+    long n = 0;
+    for (Iterator<byte[]> chunks = PrometheusTextWriter.INSTANCE.chunks(
+        ServerMetrics.build(fleet.durations, sample, FleetFixture.BUILD)); chunks.hasNext(); ) {
+      n += chunks.next().length;
+    }
+    return n;
   }
 
   @Benchmark
