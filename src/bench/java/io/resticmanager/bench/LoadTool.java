@@ -82,6 +82,7 @@ public final class LoadTool {
               --server-jvm-args="-XX:StartFlightRecording=filename=/tmp/{name}.jfr"   extra JVM options of the server
               --histogram=true                      class histogram diff of the server at the largest idle level
               --url=http://127.0.0.1:8080 --admin-token=T --metrics-token=T --server-pid=PID   target a running server
+              --hold-seconds=N                      keep the large fleet up N s (max 1800) for manual probes
               --out=FILE                            also write the Markdown report there""");
         return;
       }
@@ -136,6 +137,7 @@ public final class LoadTool {
           populate(agents);
           metrics(server, large);
         }
+        hold(server);
         disconnect(agents);
       }
     }
@@ -418,6 +420,14 @@ public final class LoadTool {
         hosts < 10_000 ? "" : p99 <= 50 ? "met" : "missed"));
     progress(String.format(Locale.ROOT, "/metrics %s at %d hosts: p50 %.1f ms, p99 %.1f ms", gzip ? "gzip" : "plain",
         hosts, latencies.percentileMillis(50), p99));
+  }
+
+  /** With --hold-seconds=N, keeps the server and its agents up for N seconds (bounded) for manual probes. */
+  private void hold(ServerUnderTest server) throws InterruptedException {
+    int seconds = Math.min(intOpt("hold-seconds", 0), 1800);
+    if (seconds <= 0) return;
+    progress("holding for " + seconds + " s: " + server.base + "/metrics, metrics token " + server.metricsToken);
+    Thread.sleep(seconds * 1000L);
   }
 
   // ------------------------------------------------------------------------------------------ output
