@@ -242,6 +242,7 @@ public final class LoadTool {
   private List<LoadAgent> idle(ServerUnderTest server, int[] levels) throws Exception {
     int max = levels[levels.length - 1];
     List<String[]> hosts = enroll(server, max);
+    long closedBefore = LoadAgent.CLOSED.get();
     List<LoadAgent> agents = new ArrayList<>();
     boolean heap = server.canMeasureHeap();
     long base = heap ? server.heapUsedAfterGc() : 0;
@@ -269,7 +270,7 @@ public final class LoadTool {
       progress(String.format(Locale.ROOT, "%d connected: %.1f KiB per connection", level, perConn));
     }
     line("");
-    line("Connections closed by the server during the run: " + LoadAgent.CLOSED.get() + ".");
+    line("Agent connections closed by the server while measuring: " + (LoadAgent.CLOSED.get() - closedBefore) + ".");
     if (histogram) {
       Map<String, long[]> after = server.classHistogram();
       List<Map.Entry<String, long[]>> diff = new ArrayList<>();
@@ -343,6 +344,8 @@ public final class LoadTool {
     };
     long errorsBefore = LoadAgent.ERRORS.get();
     long[] cpu0 = cpuTicks(server);
+    long selfCpu0 = selfCpuNanos();
+    long wall0 = System.nanoTime();
     for (LoadAgent a : agents) {
       a.ackListener = listener;
       for (int k = 0; k < inFlight; k++) a.runJob("backup", "succeeded", 4096);
@@ -350,6 +353,8 @@ public final class LoadTool {
     Thread.sleep(TimeUnit.NANOSECONDS.toMillis(window[1] - System.nanoTime()) + 1);
     running[0] = false;
     long[] cpu1 = cpuTicks(server);
+    long selfCpu1 = selfCpuNanos();
+    long wall1 = System.nanoTime();
     awaitNoneInFlight(agents, Duration.ofSeconds(60));
     for (LoadAgent a : agents) a.ackListener = null;
     double rate = acked.get() / (double) seconds;
@@ -360,14 +365,22 @@ public final class LoadTool {
         + " back, the next job started on the ack of job.finished), %d s warm-up, %d s measured.", n, inFlight,
         warmup, seconds));
     line("");
-    line("| acked job.finished/s | ack p50 (ms) | ack p99 (ms) | ack max (ms) | error frames | server CPU (cores) | goal |");
-    line("|---:|---:|---:|---:|---:|---:|---|");
+    line("| acked job.finished/s | ack p50 (ms) | ack p99 (ms) | ack max (ms) | error frames | server CPU (cores) |"
+        + " server CPU per job (µs) | load tool CPU (cores) | goal |");
+    line("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     String cpu = cpu0 == null || cpu1 == null ? "n/a"
         : String.format(Locale.ROOT, "%.2f", (cpu1[0] - cpu0[0]) / 100.0 / ((cpu1[1] - cpu0[1]) / 1e9));
-    line(String.format(Locale.ROOT, "| %,.0f | %.1f | %.1f | %.1f | %d | %s | ≥ 5,000/s: %s |", rate,
+    String perJob = cpu0 == null || cpu1 == null || rate == 0 ? "n/a"
+        : String.format(Locale.ROOT, "%.0f", (cpu1[0] - cpu0[0]) * 10_000.0 / (rate * ((cpu1[1] - cpu0[1]) / 1e9)));
+    String self = String.format(Locale.ROOT, "%.2f", (selfCpu1 - selfCpu0) / (double) (wall1 - wall0));
+    line(String.format(Locale.ROOT, "| %,.0f | %.1f | %.1f | %.1f | %d | %s | %s | %s | ≥ 5,000/s: %s |", rate,
         latencies.percentileMillis(50), latencies.percentileMillis(99), latencies.maxMillis(),
-        LoadAgent.ERRORS.get() - errorsBefore, cpu, rate >= 5000 ? "met" : "missed"));
+        LoadAgent.ERRORS.get() - errorsBefore, cpu, perJob, self, rate >= 5000 ? "met" : "missed"));
     progress(String.format(Locale.ROOT, "throughput %.0f acked job.finished/s", rate));
+  }
+
+  private static long selfCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   /** utime+stime of the server process in clock ticks (100 Hz) and the time read; null if unknown. */
