@@ -2,12 +2,15 @@ package io.resticmanager.metrics;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 
 /**
- * Renders a {@link MetricsSnapshot} as exposition text into a {@link TextBuffer} or an {@link OutputStream}.
+ * Renders a {@link MetricsSnapshot} as exposition text into a {@link TextBuffer}, an {@link OutputStream},
+ * a byte array or lazily rendered chunks.
  * Owns what the two text formats share: sample lines, label escaping ({@code \\}, {@code "}, line feed),
  * number formatting and the histogram expansion into cumulative {@code _bucket} lines plus {@code _count}
  * and {@code _sum}. The subclasses add the metadata lines and the trailer of their format.
@@ -37,11 +40,7 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
 
   /** Appends the whole exposition to {@code out}; ends with a line feed (or is empty). */
   public final void write(MetricsSnapshot snapshot, TextBuffer out) {
-    try {
-      render(snapshot, out, null);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot happen without a stream", e);
-    }
+    new Rendering(snapshot).fill(out, Integer.MAX_VALUE);
   }
 
   /**
@@ -50,73 +49,154 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
    */
   public final void write(MetricsSnapshot snapshot, OutputStream out) throws IOException {
     TextBuffer buffer = new TextBuffer(CHUNK + 8 * 1024);
-    render(snapshot, buffer, out);
+    Rendering rendering = new Rendering(snapshot);
+    while (!rendering.fill(buffer, CHUNK)) {
+      buffer.writeTo(out);
+      buffer.reset();
+    }
     buffer.writeTo(out);
   }
 
-  /** The whole exposition in a new array. */
-  public final byte[] toBytes(MetricsSnapshot snapshot) {
-    TextBuffer out = new TextBuffer(estimatedSize(snapshot));
-    write(snapshot, out);
-    return out.toByteArray();
-  }
+  /**
+   * The exposition as consecutive chunks of about 64 KiB, rendered lazily as they are taken: a caller
+   * that sends each chunk before asking for the next (a chunked HTTP entity) never holds the whole
+   * body. Each array is new and exactly filled; their concatenation equals {@link #toBytes}. The
+   * iterator is not thread-safe; the snapshot may be shared.
+   */
+  public final Iterator<byte[]> chunks(MetricsSnapshot snapshot) {
+    Rendering rendering = new Rendering(snapshot);
+    TextBuffer buffer = new TextBuffer(CHUNK + 8 * 1024);
+    return new Iterator<>() {
+      private boolean done;
 
-  /** {@code sink} is null when everything stays in {@code out}. */
-  private void render(MetricsSnapshot snapshot, TextBuffer out, OutputStream sink) throws IOException {
-    for (MetricFamily family : snapshot.families()) {
-      if (family instanceof GaugeFamily gauge) {
-        writeMetadata(gauge, "gauge", out);
-        writeGauge(gauge, out, sink);
-      } else if (family instanceof HistogramFamily histogram) {
-        writeMetadata(histogram, "histogram", out);
-        writeHistogram(histogram, out, sink);
+      @Override
+      public boolean hasNext() {
+        return !done;
       }
-    }
-    writeTrailer(out);
-  }
 
-  /** Called only between rows: a histogram row refers back to its own label bytes in the buffer. */
-  private static void drain(TextBuffer out, OutputStream sink) throws IOException {
-    if (sink != null && out.size() >= CHUNK) {
-      out.writeTo(sink);
-      out.reset();
-    }
-  }
-
-  private static void writeGauge(GaugeFamily family, TextBuffer out, OutputStream sink) throws IOException {
-    String name = family.name();
-    byte[][] pairs = labelPairs(family.labelNames());
-    byte[] open = ascii(pairs.length == 0 ? name + " " : name + "{");
-    for (GaugeFamily.Row row : family.rows()) {
-      out.append(open);
-      if (pairs.length > 0) {
-        writeLabelValues(pairs, row.labelValues(), out);
-        out.append(LABELS_END);
+      @Override
+      public byte[] next() {
+        if (done) throw new NoSuchElementException();
+        buffer.reset();
+        done = rendering.fill(buffer, CHUNK);
+        return buffer.toByteArray();
       }
-      out.appendDouble(row.value());
-      out.append((byte) '\n');
-      drain(out, sink);
-    }
+    };
   }
 
   /**
-   * Per row, the label pairs are escaped once and then copied for every further bucket line and for
-   * {@code _count} and {@code _sum}.
+   * The whole exposition in a new array. Rendered in chunks and copied once into an array of the exact
+   * size: about twice the body in allocation, where growing one buffer and trimming it cost three times.
    */
-  private static void writeHistogram(HistogramFamily family, TextBuffer out, OutputStream sink)
-      throws IOException {
-    String name = family.name();
-    byte[][] pairs = labelPairs(family.labelNames());
-    byte[] bucketOpen = ascii(name + "_bucket{");
-    byte[] countName = ascii(name + "_count");
-    byte[] sumName = ascii(name + "_sum");
-    HistogramBuckets buckets = family.buckets();
-    int finite = buckets.size();
-    for (HistogramFamily.Row row : family.rows()) {
-      out.append(bucketOpen);
+  public final byte[] toBytes(MetricsSnapshot snapshot) {
+    Rendering rendering = new Rendering(snapshot);
+    TextBuffer buffer = new TextBuffer(16 * 1024);
+    List<byte[]> parts = new ArrayList<>();
+    long total = 0;
+    boolean done;
+    do {
+      buffer.reset();
+      done = rendering.fill(buffer, CHUNK);
+      if (done && parts.isEmpty()) return buffer.toByteArray();
+      parts.add(buffer.toByteArray());
+      total += buffer.size();
+    } while (!done);
+    if (total > Integer.MAX_VALUE - 16) throw new IllegalStateException("exposition larger than 2 GiB");
+    byte[] out = new byte[(int) total];
+    int at = 0;
+    for (byte[] part : parts) {
+      System.arraycopy(part, 0, out, at, part.length);
+      at += part.length;
+    }
+    return out;
+  }
+
+  /**
+   * One pass over a snapshot that can stop between rows and resume: families and rows in snapshot order,
+   * each family's metadata before its first row, the trailer last. Per family the constant bytes (sample
+   * name openings, label-name pairs) are prepared once.
+   */
+  private final class Rendering {
+    private final List<MetricFamily> families;
+    private int family = -1;
+    private int row;
+    private int rows;
+    private GaugeFamily gauge;
+    private HistogramFamily histogram;
+    private byte[][] pairs;
+    private byte[] open;
+    private byte[] countName;
+    private byte[] sumName;
+
+    Rendering(MetricsSnapshot snapshot) {
+      this.families = snapshot.families();
+    }
+
+    /**
+     * Renders into {@code out} until it holds at least {@code until} bytes (checked between rows) or
+     * everything is written; true when everything, trailer included, is written.
+     */
+    boolean fill(TextBuffer out, int until) {
+      while (true) {
+        while (row >= rows) {
+          if (++family >= families.size()) {
+            writeTrailer(out);
+            rows = 0;
+            return true;
+          }
+          start(families.get(family), out);
+        }
+        if (out.size() >= until) return false;
+        if (gauge != null) {
+          writeGaugeRow(gauge.rows().get(row), out);
+        } else {
+          writeHistogramRow(histogram.rows().get(row), out);
+        }
+        row++;
+      }
+    }
+
+    private void start(MetricFamily f, TextBuffer out) {
+      row = 0;
+      rows = f.size();
+      pairs = labelPairs(f.labelNames());
+      if (f instanceof GaugeFamily g) {
+        gauge = g;
+        histogram = null;
+        open = ascii(pairs.length == 0 ? g.name() + " " : g.name() + "{");
+        writeMetadata(g, "gauge", out);
+      } else {
+        HistogramFamily h = (HistogramFamily) f;
+        gauge = null;
+        histogram = h;
+        open = ascii(h.name() + "_bucket{");
+        countName = ascii(h.name() + "_count");
+        sumName = ascii(h.name() + "_sum");
+        writeMetadata(h, "histogram", out);
+      }
+    }
+
+    private void writeGaugeRow(GaugeFamily.Row r, TextBuffer out) {
+      out.append(open);
+      if (pairs.length > 0) {
+        writeLabelValues(pairs, r.labelValues(), out);
+        out.append(LABELS_END);
+      }
+      out.appendDouble(r.value());
+      out.append((byte) '\n');
+    }
+
+    /**
+     * The label pairs are escaped once and then copied for every further bucket line and for
+     * {@code _count} and {@code _sum}: the row refers back to its own bytes in the buffer.
+     */
+    private void writeHistogramRow(HistogramFamily.Row r, TextBuffer out) {
+      HistogramBuckets buckets = histogram.buckets();
+      int finite = buckets.size();
+      out.append(open);
       int labelsStart = out.size();
       if (pairs.length > 0) {
-        writeLabelValues(pairs, row.labelValues(), out);
+        writeLabelValues(pairs, r.labelValues(), out);
         out.append((byte) '"');
       }
       int labelsLength = out.size() - labelsStart;
@@ -124,10 +204,10 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
       long cumulative = 0;
       for (int i = 0; i <= finite; i++) {
         if (i > 0) {
-          out.append(bucketOpen);
+          out.append(open);
           out.appendCopy(labelsStart, labelsLength);
         }
-        cumulative = i < finite ? cumulative + row.counts[i] : row.count();
+        cumulative = i < finite ? cumulative + r.counts[i] : r.count();
         out.append(leOpen);
         out.append(buckets.leBytes(i));
         out.append(LABELS_END);
@@ -135,12 +215,11 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
         out.append((byte) '\n');
       }
       writeSuffixed(countName, labelsStart, labelsLength, out);
-      out.appendLong(row.count());
+      out.appendLong(r.count());
       out.append((byte) '\n');
       writeSuffixed(sumName, labelsStart, labelsLength, out);
-      out.appendDouble(row.sum());
+      out.appendDouble(r.sum());
       out.append((byte) '\n');
-      drain(out, sink);
     }
   }
 
@@ -174,28 +253,4 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
   static byte[] ascii(String s) {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
-
-  /** Close to the real size for ASCII label values, so that {@link #toBytes} rarely has to grow. */
-  private static int estimatedSize(MetricsSnapshot snapshot) {
-    long estimate = 16;
-    for (MetricFamily family : snapshot.families()) {
-      estimate += 3L * (family.name().length() + 16) + family.help().length();
-      long perLine = family.name().length() + 24;
-      for (String label : family.labelNames()) perLine += label.length() + 4;
-      if (family instanceof GaugeFamily gauge) {
-        for (GaugeFamily.Row row : gauge.rows()) estimate += perLine + length(row.labelValues());
-      } else if (family instanceof HistogramFamily histogram) {
-        long lines = histogram.buckets().size() + 3;
-        for (HistogramFamily.Row row : histogram.rows()) estimate += lines * (perLine + length(row.labelValues()));
-      }
-    }
-    return (int) Math.min(estimate, Integer.MAX_VALUE - 16);
-  }
-
-  private static long length(List<String> values) {
-    long length = 0;
-    for (String value : values) length += value.length();
-    return length;
-  }
-
 }

@@ -24,6 +24,7 @@ public final class ServerMetrics {
   private static final String PREFIX = "restic_manager_";
   private static final List<String> HOST = List.of("host");
   private static final List<String> HOST_KIND = List.of("host", "kind");
+  private static final JobKind[] KINDS = JobKind.values();
 
   private ServerMetrics() {}
 
@@ -54,13 +55,12 @@ public final class ServerMetrics {
       if (host.lastSeenEpochMillis() != -1) {
         lastSeen.add(new GaugeFamily.Row(hostLabel, seconds(host.lastSeenEpochMillis())));
       }
-      addPerKind(lastJob, name, host.lastJobEpochMillis());
-      addPerKind(lastSuccess, name, host.lastSuccessEpochMillis());
+      addPerKind(lastJob, lastSuccess, name, host.lastJobEpochMillis(), host.lastSuccessEpochMillis());
       if (host.lastBackupAddedBytes() != -1) {
         addedBytes.add(new GaugeFamily.Row(hostLabel, host.lastBackupAddedBytes()));
       }
       openAlerts.add(new GaugeFamily.Row(hostLabel, host.openAlerts()));
-      info.add(GaugeFamily.Row.of(1, name, host.agentVersion(), host.resticVersion(), host.os()));
+      info.add(new GaugeFamily.Row(List.of(name, host.agentVersion(), host.resticVersion(), host.os()), 1));
     }
 
     List<GaugeFamily.Row> alerts = new ArrayList<>();
@@ -106,10 +106,16 @@ public final class ServerMetrics {
         List.of("kind", "status"), JobDurations.BUCKETS, rows);
   }
 
-  private static void addPerKind(List<GaugeFamily.Row> rows, String host, Map<JobKind, Long> epochMillis) {
-    for (JobKind kind : JobKind.values()) {
-      Long millis = epochMillis.get(kind);
-      if (millis != null) rows.add(new GaugeFamily.Row(List.of(host, kind.wire()), seconds(millis)));
+  /** One {@code (host, kind)} label list serves both families: a scrape of a large fleet makes many of them. */
+  private static void addPerKind(List<GaugeFamily.Row> jobRows, List<GaugeFamily.Row> successRows, String host,
+      Map<JobKind, Long> lastJob, Map<JobKind, Long> lastSuccess) {
+    for (JobKind kind : KINDS) {
+      Long job = lastJob.get(kind);
+      Long success = lastSuccess.get(kind);
+      if (job == null && success == null) continue;
+      List<String> labels = List.of(host, kind.wire());
+      if (job != null) jobRows.add(new GaugeFamily.Row(labels, seconds(job)));
+      if (success != null) successRows.add(new GaugeFamily.Row(labels, seconds(success)));
     }
   }
 

@@ -1,0 +1,455 @@
+package io.resticmanager.bench;
+
+import com.sun.management.UnixOperatingSystemMXBean;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Drives real WebSocket agents on loopback against a real server and reports, as Markdown tables:
+ * heap per idle agent connection, acked {@code job.finished} per second with ack latency, and
+ * {@code /metrics} latency. Everything is bounded in count and time and stops by itself. See
+ * docs/benchmarks.md for the command line; {@code --help} lists the options.
+ *
+ * <p>By default it starts the server itself as a child JVM from {@code target/restic-manager.jar}, twice:
+ * a small fleet ({@code --small-fleet}, default 1,000 hosts: {@code /metrics} at that size, then the
+ * throughput run with {@code --throughput-agents} of them) and a large one (the largest of
+ * {@code --idle-levels}: heap per connection at each level, then {@code /metrics} at that size). With
+ * {@code --url} it targets a running server instead (then heap needs {@code --server-pid}).
+ */
+public final class LoadTool {
+  private static final Pattern FIELD = Pattern.compile("\"(host_id|agent_token|token)\"\\s*:\\s*\"([^\"]+)\"");
+
+  private final Map<String, String> opts;
+  private final StringBuilder report = new StringBuilder();
+  private final List<HttpClient> wsClients = new ArrayList<>();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "load-heartbeats");
+    t.setDaemon(true);
+    return t;
+  });
+  private final List<LoadAgent> live = new ArrayList<>();
+  private final AtomicInteger hostSeq = new AtomicInteger();
+
+  private LoadTool(Map<String, String> opts) {
+    this.opts = opts;
+    for (int i = 0; i < 4; i++) wsClients.add(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build());
+    AtomicLong tick = new AtomicLong();
+    // Each agent sends a heartbeat every 25 s, well inside the server's 90 s silence deadline.
+    heartbeats.scheduleAtFixedRate(() -> {
+      long t = tick.getAndIncrement() % 25;
+      List<LoadAgent> agents;
+      synchronized (live) {
+        agents = new ArrayList<>(live);
+      }
+      for (int i = 0; i < agents.size(); i++) if (i % 25 == t) agents.get(i).heartbeat();
+    }, 1, 1, TimeUnit.SECONDS);
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = new HashMap<>();
+    for (String a : args) {
+      if (a.equals("--help") || !a.startsWith("--")) {
+        System.out.println("""
+            LoadTool options (all optional):
+              --scenarios=idle,throughput,metrics   what to measure
+              --idle-levels=1000,5000,10000         agents connected at each heap reading
+              --small-fleet=1000                    hosts of the fleet used for /metrics and throughput
+              --throughput-agents=100 --in-flight=8 --warmup-seconds=5 --seconds=20
+              --scrapes=100 --gzip-scrapes=20
+              --server-jar=target/restic-manager.jar --server-heap=1g --data-dir=<temp dir>
+              --server-jvm-args="-XX:StartFlightRecording=filename=/tmp/{name}.jfr"   extra JVM options of the server
+              --histogram=true                      class histogram diff of the server at the largest idle level
+              --url=http://127.0.0.1:8080 --admin-token=T --metrics-token=T --server-pid=PID   target a running server
+              --hold-seconds=N                      keep the large fleet up N s (max 1800) for manual probes
+              --out=FILE                            also write the Markdown report there""");
+        return;
+      }
+      int eq = a.indexOf('=');
+      opts.put(eq < 0 ? a.substring(2) : a.substring(2, eq), eq < 0 ? "true" : a.substring(eq + 1));
+    }
+    LoadTool tool = new LoadTool(opts);
+    try {
+      tool.run();
+    } finally {
+      tool.heartbeats.shutdownNow();
+    }
+    System.exit(0);
+  }
+
+  private String opt(String name, String dflt) {
+    return opts.getOrDefault(name, dflt);
+  }
+
+  private int intOpt(String name, int dflt) {
+    return Integer.parseInt(opt(name, Integer.toString(dflt)));
+  }
+
+  private void run() throws Exception {
+    List<String> scenarios = Arrays.asList(opt("scenarios", "idle,throughput,metrics").split(","));
+    int[] idleLevels = Arrays.stream(opt("idle-levels", "1000,5000,10000").split(",")).mapToInt(Integer::parseInt)
+        .sorted().toArray();
+    int small = intOpt("small-fleet", 1000);
+    long fdLimit = ((UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
+    line("# restic-manager load run");
+    line("");
+    line("- machine: " + Runtime.getRuntime().availableProcessors() + " cores, Java " + System.getProperty("java.version")
+        + ", load tool fd limit " + fdLimit);
+    line("- options: " + new java.util.TreeMap<>(opts));
+    if (scenarios.contains("metrics") || scenarios.contains("throughput")) {
+      try (ServerUnderTest server = server("small")) {
+        List<LoadAgent> agents = enrollAndConnect(server, small);
+        if (scenarios.contains("metrics")) {
+          populate(agents);
+          metrics(server, small);
+        }
+        if (scenarios.contains("throughput")) throughput(server, agents);
+        disconnect(agents);
+      }
+    }
+    if (scenarios.contains("idle") || scenarios.contains("metrics")) {
+      int large = idleLevels[idleLevels.length - 1];
+      if (large + 200 > fdLimit) line("\n**warning**: fd limit " + fdLimit + " is below " + large + " connections");
+      try (ServerUnderTest server = server("large")) {
+        List<LoadAgent> agents = idle(server, scenarios.contains("idle") ? idleLevels : new int[] {large});
+        if (scenarios.contains("metrics") && large != small) {
+          populate(agents);
+          metrics(server, large);
+        }
+        hold(server);
+        disconnect(agents);
+      }
+    }
+    String out = opts.get("out");
+    if (out != null) Files.writeString(Path.of(out), report);
+    System.out.println();
+    System.out.println(report);
+  }
+
+  private ServerUnderTest server(String name) throws Exception {
+    hostSeq.set(0);
+    if (opts.containsKey("url")) {
+      return ServerUnderTest.target(URI.create(opt("url", "")), opt("admin-token", ""), opt("metrics-token", ""),
+          Long.parseLong(opt("server-pid", "0")));
+    }
+    Path dataDir = opts.containsKey("data-dir")
+        ? Path.of(opt("data-dir", "")).resolve(name)
+        : Files.createTempDirectory("rm-load-" + name + "-");
+    String heap = opt("server-heap", "1g");
+    List<String> jvm = new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap));
+    String extra = opt("server-jvm-args", "");
+    if (!extra.isBlank()) jvm.addAll(Arrays.asList(extra.replace("{name}", name).trim().split("\\s+")));
+    ServerUnderTest s = ServerUnderTest.spawn(Path.of(opt("server-jar", "target/restic-manager.jar")), dataDir, jvm);
+    progress("server " + name + " up at " + s.base + " (data " + dataDir + ", heap " + heap + ")");
+    return s;
+  }
+
+  // ------------------------------------------------------------------------------------------ enrolment
+
+  /** Enrolls {@code n} new hosts through the real API, 16 requests in flight. */
+  private List<String[]> enroll(ServerUnderTest server, int n) throws Exception {
+    long t0 = System.nanoTime();
+    Semaphore window = new Semaphore(16);
+    List<CompletableFuture<String[]>> all = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      window.acquire();
+      String hostname = String.format("host-%05d.backup.example.net", hostSeq.getAndIncrement());
+      CompletableFuture<String[]> f = post(server, "/api/v1/enrollment-tokens", server.adminToken, "{\"ttl_seconds\":3600}", 201)
+          .thenCompose(body -> post(server, "/api/v1/agents/enroll", null,
+              "{\"enrollment_token\":\"" + field(body, "token") + "\",\"hostname\":\"" + hostname + "\"}", 201))
+          .thenApply(body -> new String[] {hostname, field(body, "agent_token")});
+      f.whenComplete((r, e) -> window.release());
+      all.add(f);
+    }
+    List<String[]> out = new ArrayList<>(n);
+    for (CompletableFuture<String[]> f : all) out.add(f.get(120, TimeUnit.SECONDS));
+    progress(String.format("enrolled %d hosts in %.1f s", n, (System.nanoTime() - t0) / 1e9));
+    return out;
+  }
+
+  private CompletableFuture<String> post(ServerUnderTest server, String path, String bearer, String body, int expect) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(server.base.resolve(path)).timeout(Duration.ofSeconds(60))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+    if (bearer != null) b.header("Authorization", "Bearer " + bearer);
+    return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+      if (r.statusCode() != expect) throw new IllegalStateException(path + " -> " + r.statusCode() + " " + r.body());
+      return r.body();
+    });
+  }
+
+  private static String field(String json, String name) {
+    Matcher m = FIELD.matcher(json);
+    while (m.find()) if (m.group(1).equals(name)) return m.group(2);
+    throw new IllegalStateException("no " + name + " in " + json);
+  }
+
+  /** Opens a WebSocket per host and completes the hello/welcome exchange, 100 handshakes in flight. */
+  private List<LoadAgent> connect(ServerUnderTest server, List<String[]> hosts) throws Exception {
+    long t0 = System.nanoTime();
+    Semaphore window = new Semaphore(100);
+    List<LoadAgent> agents = new ArrayList<>(hosts.size());
+    List<CompletableFuture<Void>> all = new ArrayList<>();
+    for (int i = 0; i < hosts.size(); i++) {
+      window.acquire();
+      LoadAgent a = new LoadAgent(hosts.get(i)[0], hosts.get(i)[1]);
+      CompletableFuture<Void> f = a.connect(wsClients.get(i % wsClients.size()), server.wsUri());
+      f.whenComplete((r, e) -> window.release());
+      agents.add(a);
+      all.add(f);
+    }
+    for (CompletableFuture<Void> f : all) f.get(120, TimeUnit.SECONDS);
+    synchronized (live) {
+      live.addAll(agents);
+    }
+    progress(String.format("connected %d agents in %.1f s", hosts.size(), (System.nanoTime() - t0) / 1e9));
+    return agents;
+  }
+
+  private List<LoadAgent> enrollAndConnect(ServerUnderTest server, int n) throws Exception {
+    return connect(server, enroll(server, n));
+  }
+
+  private void disconnect(List<LoadAgent> agents) {
+    synchronized (live) {
+      live.removeAll(agents);
+    }
+    for (LoadAgent a : agents) a.close();
+  }
+
+  // ------------------------------------------------------------------------------------------ idle heap
+
+  private List<LoadAgent> idle(ServerUnderTest server, int[] levels) throws Exception {
+    int max = levels[levels.length - 1];
+    List<String[]> hosts = enroll(server, max);
+    long closedBefore = LoadAgent.CLOSED.get();
+    List<LoadAgent> agents = new ArrayList<>();
+    boolean heap = server.canMeasureHeap();
+    long base = heap ? server.heapUsedAfterGc() : 0;
+    boolean histogram = heap && Boolean.parseBoolean(opt("histogram", "false"));
+    Map<String, long[]> before = histogram ? server.classHistogram() : null;
+    line("");
+    line("## Heap per idle agent connection");
+    line("");
+    line(String.format(Locale.ROOT, "%d hosts enrolled, none connected: server heap after full GC %.1f MiB.", max,
+        base / 1048576.0));
+    line("");
+    line("| agents connected | heap after GC (MiB) | delta (MiB) | per connection (KiB) | goal |");
+    line("|---:|---:|---:|---:|---|");
+    for (int level : levels) {
+      agents.addAll(connect(server, hosts.subList(agents.size(), level)));
+      Thread.sleep(2000);
+      if (!heap) {
+        line("| " + level + " | n/a (no server pid) | | | ≤ 50 KiB |");
+        continue;
+      }
+      long used = server.heapUsedAfterGc();
+      double perConn = (used - base) / 1024.0 / level;
+      line(String.format(Locale.ROOT, "| %,d | %.1f | %.1f | %.1f | ≤ 50 KiB: %s |", level, used / 1048576.0,
+          (used - base) / 1048576.0, perConn, perConn <= 50 ? "met" : "missed"));
+      progress(String.format(Locale.ROOT, "%d connected: %.1f KiB per connection", level, perConn));
+    }
+    line("");
+    line("Agent connections closed by the server while measuring: " + (LoadAgent.CLOSED.get() - closedBefore) + ".");
+    if (histogram) {
+      Map<String, long[]> after = server.classHistogram();
+      List<Map.Entry<String, long[]>> diff = new ArrayList<>();
+      for (Map.Entry<String, long[]> e : after.entrySet()) {
+        long[] b = before.getOrDefault(e.getKey(), new long[2]);
+        diff.add(Map.entry(e.getKey(), new long[] {e.getValue()[0] - b[0], e.getValue()[1] - b[1]}));
+      }
+      diff.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+      line("");
+      line("Largest growth by class between no connection and " + max + " connections (live objects):");
+      line("");
+      line("| class | instances per connection | bytes per connection |");
+      line("|---|---:|---:|");
+      for (Map.Entry<String, long[]> e : diff.subList(0, Math.min(25, diff.size()))) {
+        line(String.format(Locale.ROOT, "| `%s` | %.1f | %.0f |", e.getKey(), e.getValue()[0] / (double) max,
+            e.getValue()[1] / (double) max));
+      }
+    }
+    return agents;
+  }
+
+  // ------------------------------------------------------------------------------------------ jobs
+
+  /** Every agent runs a backup, a check and a forget (all acked) so that /metrics has job series. */
+  private void populate(List<LoadAgent> agents) throws Exception {
+    long t0 = System.nanoTime();
+    for (int from = 0; from < agents.size(); from += 500) {
+      List<LoadAgent> wave = agents.subList(from, Math.min(agents.size(), from + 500));
+      for (LoadAgent a : wave) {
+        a.runJob("backup", "succeeded", 1_000_000L + a.hostname.hashCode() % 1000);
+        a.runJob("check", "succeeded", 0);
+        a.runJob("forget", "succeeded", 0);
+      }
+      awaitNoneInFlight(wave, Duration.ofSeconds(120));
+    }
+    progress(String.format("populated %d hosts with 3 jobs each in %.1f s", agents.size(),
+        (System.nanoTime() - t0) / 1e9));
+  }
+
+  private static void awaitNoneInFlight(List<LoadAgent> agents, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      int n = 0;
+      for (LoadAgent a : agents) n += a.inFlight();
+      if (n == 0) return;
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("jobs still unacked after " + timeout);
+  }
+
+  private void throughput(ServerUnderTest server, List<LoadAgent> all) throws Exception {
+    int n = Math.min(all.size(), intOpt("throughput-agents", 100));
+    int inFlight = intOpt("in-flight", 8);
+    int warmup = intOpt("warmup-seconds", 5);
+    int seconds = intOpt("seconds", 20);
+    List<LoadAgent> agents = all.subList(0, n);
+    Latencies latencies = new Latencies();
+    AtomicLong acked = new AtomicLong();
+    long[] window = new long[2];
+    boolean[] running = {true};
+    long t0 = System.nanoTime();
+    window[0] = t0 + TimeUnit.SECONDS.toNanos(warmup);
+    window[1] = window[0] + TimeUnit.SECONDS.toNanos(seconds);
+    LoadAgent.AckListener listener = (agent, nanos) -> {
+      long now = System.nanoTime();
+      if (now >= window[0] && now < window[1]) {
+        acked.incrementAndGet();
+        latencies.add(nanos);
+      }
+      if (running[0] && now < window[1]) agent.runJob("backup", "succeeded", 4096);
+    };
+    long errorsBefore = LoadAgent.ERRORS.get();
+    long[] cpu0 = cpuTicks(server);
+    long selfCpu0 = selfCpuNanos();
+    long wall0 = System.nanoTime();
+    for (LoadAgent a : agents) {
+      a.ackListener = listener;
+      for (int k = 0; k < inFlight; k++) a.runJob("backup", "succeeded", 4096);
+    }
+    Thread.sleep(TimeUnit.NANOSECONDS.toMillis(window[1] - System.nanoTime()) + 1);
+    running[0] = false;
+    long[] cpu1 = cpuTicks(server);
+    long selfCpu1 = selfCpuNanos();
+    long wall1 = System.nanoTime();
+    awaitNoneInFlight(agents, Duration.ofSeconds(60));
+    for (LoadAgent a : agents) a.ackListener = null;
+    double rate = acked.get() / (double) seconds;
+    line("");
+    line("## Acked job.finished per second (SQLite, synchronous=FULL, durable acks)");
+    line("");
+    line(String.format(Locale.ROOT, "%d agents, %d jobs in flight each (job.started and job.finished sent back to"
+        + " back, the next job started on the ack of job.finished), %d s warm-up, %d s measured.", n, inFlight,
+        warmup, seconds));
+    line("");
+    line("| acked job.finished/s | ack p50 (ms) | ack p99 (ms) | ack max (ms) | error frames | server CPU (cores) |"
+        + " server CPU per job (µs) | load tool CPU (cores) | goal |");
+    line("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    String cpu = cpu0 == null || cpu1 == null ? "n/a"
+        : String.format(Locale.ROOT, "%.2f", (cpu1[0] - cpu0[0]) / 100.0 / ((cpu1[1] - cpu0[1]) / 1e9));
+    String perJob = cpu0 == null || cpu1 == null || rate == 0 ? "n/a"
+        : String.format(Locale.ROOT, "%.0f", (cpu1[0] - cpu0[0]) * 10_000.0 / (rate * ((cpu1[1] - cpu0[1]) / 1e9)));
+    String self = String.format(Locale.ROOT, "%.2f", (selfCpu1 - selfCpu0) / (double) (wall1 - wall0));
+    line(String.format(Locale.ROOT, "| %,.0f | %.1f | %.1f | %.1f | %d | %s | %s | %s | ≥ 5,000/s: %s |", rate,
+        latencies.percentileMillis(50), latencies.percentileMillis(99), latencies.maxMillis(),
+        LoadAgent.ERRORS.get() - errorsBefore, cpu, perJob, self, rate >= 5000 ? "met" : "missed"));
+    progress(String.format(Locale.ROOT, "throughput %.0f acked job.finished/s", rate));
+  }
+
+  private static long selfCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /** utime+stime of the server process in clock ticks (100 Hz) and the time read; null if unknown. */
+  private static long[] cpuTicks(ServerUnderTest server) {
+    try {
+      long pid = server.pid();
+      if (pid <= 0) return null;
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return new long[] {Long.parseLong(f[11]) + Long.parseLong(f[12]), System.nanoTime()};
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ /metrics
+
+  private void metrics(ServerUnderTest server, int hosts) throws Exception {
+    int scrapes = intOpt("scrapes", 100);
+    int gzipScrapes = intOpt("gzip-scrapes", 20);
+    line("");
+    line("## /metrics latency with " + String.format("%,d", hosts) + " hosts");
+    line("");
+    line("Sequential scrapes on one connection; the time is from sending the request to the last byte of the body.");
+    line("");
+    line("| encoding | scrapes | body bytes | p50 (ms) | p99 (ms) | max (ms) | goal (p99 ≤ 50 ms at 10,000 hosts) |");
+    line("|---|---:|---:|---:|---:|---:|---|");
+    scrapeRow(server, hosts, scrapes, false);
+    if (gzipScrapes > 0) scrapeRow(server, hosts, gzipScrapes, true);
+  }
+
+  private void scrapeRow(ServerUnderTest server, int hosts, int n, boolean gzip) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(server.base.resolve("/metrics")).timeout(Duration.ofSeconds(30))
+        .header("Authorization", "Bearer " + server.metricsToken);
+    if (gzip) b.header("Accept-Encoding", "gzip");
+    HttpRequest request = b.build();
+    Latencies latencies = new Latencies();
+    long bytes = 0;
+    for (int i = -Math.max(5, n / 10); i < n; i++) {
+      long t0 = System.nanoTime();
+      HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      long took = System.nanoTime() - t0;
+      if (r.statusCode() != 200) throw new IllegalStateException("/metrics -> " + r.statusCode());
+      if (i >= 0) latencies.add(took);
+      bytes = r.body().length;
+    }
+    double p99 = latencies.percentileMillis(99);
+    line(String.format(Locale.ROOT, "| %s | %d | %,d | %.1f | %.1f | %.1f | %s |", gzip ? "gzip" : "identity", n, bytes,
+        latencies.percentileMillis(50), p99, latencies.maxMillis(),
+        hosts < 10_000 ? "" : p99 <= 50 ? "met" : "missed"));
+    progress(String.format(Locale.ROOT, "/metrics %s at %d hosts: p50 %.1f ms, p99 %.1f ms", gzip ? "gzip" : "plain",
+        hosts, latencies.percentileMillis(50), p99));
+  }
+
+  /** With --hold-seconds=N, keeps the server and its agents up for N seconds (bounded) for manual probes. */
+  private void hold(ServerUnderTest server) throws InterruptedException {
+    int seconds = Math.min(intOpt("hold-seconds", 0), 1800);
+    if (seconds <= 0) return;
+    progress("holding for " + seconds + " s: " + server.base + "/metrics, metrics token " + server.metricsToken);
+    Thread.sleep(seconds * 1000L);
+  }
+
+  // ------------------------------------------------------------------------------------------ output
+
+  private void line(String s) {
+    report.append(s).append('\n');
+  }
+
+  private static void progress(String s) {
+    System.err.println("[load] " + s);
+  }
+}

@@ -1,0 +1,154 @@
+package io.resticmanager.bench;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The server the load tool drives: either a child JVM it starts ({@code java -jar restic-manager.jar
+ * serve} on a fresh data dir and a free loopback port, stopped with SIGTERM at the end) or one already
+ * running at a given URL. Heap is read with {@code jcmd} after forced full GCs, so it needs the server's
+ * pid (known for a child; {@code --server-pid} otherwise).
+ */
+final class ServerUnderTest implements AutoCloseable {
+  private static final Pattern USED = Pattern.compile("total (\\d+)K, used (\\d+)K");
+
+  final URI base;
+  final String adminToken;
+  final String metricsToken;
+  private final Process process;
+  private final long pid;
+  final Path log;
+
+  private ServerUnderTest(URI base, String adminToken, String metricsToken, Process process, long pid, Path log) {
+    this.base = base;
+    this.adminToken = adminToken;
+    this.metricsToken = metricsToken;
+    this.process = process;
+    this.pid = pid;
+    this.log = log;
+  }
+
+  /** Starts {@code java [jvmArgs] -jar jar serve} on a fresh data dir; waits until /healthz answers. */
+  static ServerUnderTest spawn(Path jar, Path dataDir, List<String> jvmArgs) throws Exception {
+    Files.createDirectories(dataDir);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String admin = "load-admin-" + UUID.randomUUID();
+    String metrics = "load-metrics-" + UUID.randomUUID();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmArgs);
+    cmd.add("-jar");
+    cmd.add(jar.toString());
+    cmd.add("serve");
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    Map<String, String> env = pb.environment();
+    env.put("RM_HTTP_HOST", "127.0.0.1");
+    env.put("RM_HTTP_PORT", Integer.toString(port));
+    env.put("RM_DATA_DIR", dataDir.toString());
+    env.put("RM_ADMIN_TOKEN", admin);
+    env.put("RM_METRICS_TOKEN", metrics);
+    Path log = dataDir.resolve("server.log");
+    pb.redirectErrorStream(true).redirectOutput(log.toFile());
+    Process p = pb.start();
+    ServerUnderTest s = new ServerUnderTest(URI.create("http://127.0.0.1:" + port), admin, metrics, p, p.pid(), log);
+    s.awaitHealthy(Duration.ofSeconds(90));
+    return s;
+  }
+
+  static ServerUnderTest target(URI base, String adminToken, String metricsToken, long pid) throws Exception {
+    ServerUnderTest s = new ServerUnderTest(base, adminToken, metricsToken, null, pid, null);
+    s.awaitHealthy(Duration.ofSeconds(30));
+    return s;
+  }
+
+  private void awaitHealthy(Duration timeout) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (process != null && !process.isAlive()) {
+        throw new IllegalStateException("server exited with " + process.exitValue() + "; see " + log);
+      }
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/healthz"))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) return;
+      } catch (IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("server not healthy within " + timeout);
+  }
+
+  URI wsUri() {
+    return URI.create("ws://" + base.getHost() + ":" + base.getPort() + "/api/v1/agents/ws");
+  }
+
+  long pid() {
+    return pid;
+  }
+
+  boolean canMeasureHeap() {
+    return pid > 0;
+  }
+
+  /** Used heap in bytes after two forced full collections of the server JVM. */
+  long heapUsedAfterGc() throws Exception {
+    jcmd("GC.run");
+    jcmd("GC.run");
+    String info = jcmd("GC.heap_info");
+    Matcher m = USED.matcher(info);
+    if (!m.find()) throw new IllegalStateException("cannot read heap from: " + info);
+    return Long.parseLong(m.group(2)) * 1024;
+  }
+
+  /** Live objects by class: bytes per class name (forces a full GC). */
+  Map<String, long[]> classHistogram() throws Exception {
+    Map<String, long[]> out = new HashMap<>();
+    Pattern row = Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)");
+    for (String line : jcmd("GC.class_histogram").split("\n")) {
+      Matcher m = row.matcher(line);
+      if (m.find()) out.put(m.group(3), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+    }
+    return out;
+  }
+
+  private String jcmd(String command) throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(pid), command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IllegalStateException("jcmd " + command + " failed: " + out);
+    }
+    return out;
+  }
+
+  /** SIGTERM to a child (graceful stop), forcibly after a minute; nothing for a targeted server. */
+  @Override
+  public void close() throws Exception {
+    if (process == null) return;
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+package io.resticmanager.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.junit.jupiter.api.Test;
+
+/** The chunked and array forms of {@link MetricsTextWriter} against one pass into a single buffer. */
+class MetricsTextWriterChunksTest {
+
+  private static MetricsSnapshot large() {
+    List<HistogramFamily.Row> histogramRows = new ArrayList<>();
+    List<GaugeFamily.Row> gaugeRows = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      histogramRows.add(HistogramFamily.Row.of(List.of("job-" + i, "ü\"" + i), new long[] {i % 3, 1, 0}, i * 0.25, i % 3 + 2));
+      gaugeRows.add(GaugeFamily.Row.of(1_700_000_000.123 + i, "host-" + i, "backup"));
+    }
+    return MetricsSnapshot.of(
+        new HistogramFamily("h_seconds", "big", "seconds", List.of("job", "odd"), HistogramBuckets.of(1, 2, 3),
+            histogramRows),
+        GaugeFamily.of("g", "per host", List.of("host", "kind"), gaugeRows),
+        GaugeFamily.of("after", "last", List.of(), List.of(GaugeFamily.Row.of(1))));
+  }
+
+  private static byte[] onePass(MetricsTextWriter writer, MetricsSnapshot snapshot) {
+    TextBuffer buffer = new TextBuffer(1);
+    writer.write(snapshot, buffer);
+    return buffer.toByteArray();
+  }
+
+  private static byte[] concatenated(Iterator<byte[]> chunks, List<Integer> sizes) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    while (chunks.hasNext()) {
+      byte[] chunk = chunks.next();
+      sizes.add(chunk.length);
+      out.writeBytes(chunk);
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void chunksConcatenateToTheWholeExpositionInBothFormats() {
+    MetricsSnapshot snapshot = large();
+    for (MetricsTextWriter writer : List.of(PrometheusTextWriter.INSTANCE, OpenMetricsTextWriter.INSTANCE)) {
+      byte[] whole = onePass(writer, snapshot);
+      List<Integer> sizes = new ArrayList<>();
+      assertArrayEquals(whole, concatenated(writer.chunks(snapshot), sizes));
+      assertTrue(sizes.size() > 4, "several chunks, not " + sizes);
+      for (int size : sizes) {
+        assertTrue(size > 0 && size < 80 * 1024, "chunk of " + size + " bytes");
+      }
+      assertArrayEquals(whole, writer.toBytes(snapshot));
+    }
+  }
+
+  @Test
+  void anEmptySnapshotIsOneChunk() {
+    Iterator<byte[]> prometheus = PrometheusTextWriter.INSTANCE.chunks(MetricsSnapshot.of());
+    assertEquals(0, prometheus.next().length);
+    assertFalse(prometheus.hasNext());
+    assertThrows(NoSuchElementException.class, prometheus::next);
+    Iterator<byte[]> openMetrics = OpenMetricsTextWriter.INSTANCE.chunks(MetricsSnapshot.of());
+    assertEquals("# EOF\n", new String(openMetrics.next(), java.nio.charset.StandardCharsets.UTF_8));
+    assertFalse(openMetrics.hasNext());
+  }
+
+  @Test
+  void aSmallExpositionIsTheSameAsOnePass() {
+    MetricsSnapshot snapshot = WriterFixtures.small();
+    for (MetricsTextWriter writer : List.of(PrometheusTextWriter.INSTANCE, OpenMetricsTextWriter.INSTANCE)) {
+      assertArrayEquals(onePass(writer, snapshot), writer.toBytes(snapshot));
+    }
+  }
+}
