@@ -32,7 +32,9 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Graph;
+import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -105,6 +107,10 @@ public final class AgentSocket {
     Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> outbound =
         Source.<Message>queue(OUTBOUND_BUFFER).preMaterialize(materializer);
     BoundedSourceQueue<Message> queue = outbound.first();
+    // Cuts the socket's whole frame stream, so that the TCP connection is reset at once. Closing through
+    // the handler cannot end a socket whose peer does not read: the close frame waits behind the frames
+    // the peer never takes, and only pekko.http.server.idle-timeout would end it.
+    SharedKillSwitch cut = KillSwitches.shared("agent-" + hostId);
     Outbound out = new Outbound() {
       @Override
       public boolean offer(String text) {
@@ -123,11 +129,7 @@ public final class AgentSocket {
 
       @Override
       public void abort() {
-        try {
-          queue.fail(new IllegalStateException("agent is not reading"));
-        } catch (IllegalStateException alreadyEnded) {
-          // As above: the stream is already gone.
-        }
+        cut.abort(new Aborted());
       }
     };
     ActorRef<AgentConnection.Command> actor = system.systemActorOf(
@@ -162,10 +164,20 @@ public final class AgentSocket {
         org.apache.pekko.http.scaladsl.model.ws.Message, FrameEvent, NotUsed> stack =
         BidiFlow.fromGraph(WebSocket$.MODULE$.stack(true, websocketSettings, WebSocket$.MODULE$.stack$default$3(), log));
     Flow<FrameEvent, FrameEvent, NotUsed> frames = stack.join(scalaHandler)
-        .map(f -> rewriteClose(f, closeCode.get()));
+        .map(f -> rewriteClose(f, closeCode.get()))
+        .via(cut.flow());
     @SuppressWarnings("unchecked")
     Graph<FlowShape<FrameEvent, FrameEvent>, Object> graph = (Graph<FlowShape<FrameEvent, FrameEvent>, Object>) (Graph<?, ?>) frames;
     return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(graph, Option.empty());
+  }
+
+  /** Why a socket was cut by {@link Outbound#abort()}: expected, so without a stack trace. */
+  private static final class Aborted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Aborted() {
+      super("agent socket aborted", null, false, false);
+    }
   }
 
   /** Replaces the close frame Pekko sends on a completed handler (1000) with the chosen code. */
