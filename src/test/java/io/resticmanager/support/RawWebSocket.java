@@ -106,6 +106,11 @@ public final class RawWebSocket implements AutoCloseable {
     out.flush();
   }
 
+  /** Answers (or starts) the closing handshake with {@code code}. */
+  public void sendClose(int code) throws IOException {
+    sendFrame(true, CLOSE, new byte[] {(byte) (code >>> 8), (byte) code});
+  }
+
   public void sendText(String text) throws IOException {
     sendFrame(true, TEXT, text.getBytes(UTF_8));
   }
