@@ -73,7 +73,7 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
 
   private enum SilenceDeadline implements Command { INSTANCE }
 
-  /** Stops the actor if the stream never reports its end after a close. */
+  /** After a close: if the stream has not ended by now, reset the socket and stop. */
   private enum Linger implements Command { INSTANCE }
 
   private final String hostId;
@@ -136,7 +136,7 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
         .onMessageEquals(Revoked.INSTANCE, () -> close(CLOSE_POLICY, "host removed, token revoked"))
         .onMessageEquals(GoingAway.INSTANCE, () -> close(CLOSE_GOING_AWAY, "server stopping"))
         .onMessageEquals(StreamCompleted.INSTANCE, this::onStreamEnded)
-        .onMessageEquals(Linger.INSTANCE, Behaviors::stopped)
+        .onMessageEquals(Linger.INSTANCE, this::onLinger)
         .onMessage(StreamFailed.class, m -> onStreamEnded())
         .onSignal(PostStop.class, signal -> {
           onStop.accept(getContext().getSelf());
@@ -262,6 +262,15 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
     disconnected();
     timers.startSingleTimer(Linger.INSTANCE, Duration.ofSeconds(10));
     return this;
+  }
+
+  /**
+   * The socket has not ended within the linger time of a close: the peer is not reading, so the close frame
+   * is stuck behind unread frames. Reset the connection instead of leaving it to the HTTP idle timeout.
+   */
+  private Behavior<Command> onLinger() {
+    out.abort();
+    return Behaviors.stopped();
   }
 
   private void disconnected() {

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -31,8 +32,9 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Graph;
+import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.StreamLimitReachedException;
+import org.apache.pekko.stream.SharedKillSwitch;
 import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -105,6 +107,10 @@ public final class AgentSocket {
     Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> outbound =
         Source.<Message>queue(OUTBOUND_BUFFER).preMaterialize(materializer);
     BoundedSourceQueue<Message> queue = outbound.first();
+    // Cuts the socket's whole frame stream, so that the TCP connection is reset at once. Closing through
+    // the handler cannot end a socket whose peer does not read: the close frame waits behind the frames
+    // the peer never takes, and only pekko.http.server.idle-timeout would end it.
+    SharedKillSwitch cut = KillSwitches.shared("agent-" + hostId);
     Outbound out = new Outbound() {
       @Override
       public boolean offer(String text) {
@@ -114,12 +120,16 @@ public final class AgentSocket {
       @Override
       public void close(int code) {
         closeCode.set(code);
-        queue.complete();
+        try {
+          queue.complete();
+        } catch (IllegalStateException alreadyEnded) {
+          // The socket's stream ended first (peer gone, or cut off over the size cap): nothing to close.
+        }
       }
 
       @Override
       public void abort() {
-        queue.fail(new IllegalStateException("agent is not reading"));
+        cut.abort(new Aborted());
       }
     };
     ActorRef<AgentConnection.Command> actor = system.systemActorOf(
@@ -136,8 +146,12 @@ public final class AgentSocket {
         AgentConnection.StreamCompleted.INSTANCE,
         AgentConnection.StreamFailed::new);
     long limit = settings.maxFrameBytes();
+    // Cutting a streamed message off can end the whole inbound stream (and with it, through the coupling
+    // below, the handler) before the actor hears of it, so the close code is chosen the moment the cap is
+    // crossed.
+    Runnable overLimit = () -> closeCode.compareAndSet(CLOSE_NORMAL, AgentConnection.CLOSE_TOO_BIG);
     Sink<Message, NotUsed> inbound = Flow.<Message>create()
-        .mapAsync(1, m -> collect(m, limit))
+        .mapAsync(1, m -> collect(m, limit, overLimit))
         .to(toActor);
     Flow<Message, Message, NotUsed> handler = Flow.fromSinkAndSourceCoupled(inbound, outbound.second());
 
@@ -150,10 +164,20 @@ public final class AgentSocket {
         org.apache.pekko.http.scaladsl.model.ws.Message, FrameEvent, NotUsed> stack =
         BidiFlow.fromGraph(WebSocket$.MODULE$.stack(true, websocketSettings, WebSocket$.MODULE$.stack$default$3(), log));
     Flow<FrameEvent, FrameEvent, NotUsed> frames = stack.join(scalaHandler)
-        .map(f -> rewriteClose(f, closeCode.get()));
+        .map(f -> rewriteClose(f, closeCode.get()))
+        .via(cut.flow());
     @SuppressWarnings("unchecked")
     Graph<FlowShape<FrameEvent, FrameEvent>, Object> graph = (Graph<FlowShape<FrameEvent, FrameEvent>, Object>) (Graph<?, ?>) frames;
     return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(graph, Option.empty());
+  }
+
+  /** Why a socket was cut by {@link Outbound#abort()}: expected, so without a stack trace. */
+  private static final class Aborted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Aborted() {
+      super("agent socket aborted", null, false, false);
+    }
   }
 
   /** Replaces the close frame Pekko sends on a completed handler (1000) with the chosen code. */
@@ -165,8 +189,14 @@ public final class AgentSocket {
     return FrameEvent$.MODULE$.closeFrame(code, "", Option.empty());
   }
 
-  /** One whole message, strict or streamed, never more than {@code limit} UTF-8 bytes held. */
-  private CompletionStage<InboundMessage> collect(Message m, long limit) {
+  /**
+   * One whole message, strict or streamed, never more than {@code limit} UTF-8 bytes held. A streamed
+   * message over the limit is cut off by completing its stream early, never by failing it: a failed
+   * message stream fails the whole WebSocket stack, which then closes with 1011 and logs an ERROR instead
+   * of letting the actor close with 1009. What is left of the cut message is discarded by Pekko.
+   */
+  private CompletionStage<InboundMessage> collect(Message m, long limit, Runnable overLimit) {
+    AtomicLong seen = new AtomicLong();
     if (!m.isText()) {
       // Binary is not part of the protocol, but the 1 MiB cap (close 1009) holds for every frame.
       BinaryMessage b = m.asBinaryMessage();
@@ -174,10 +204,10 @@ public final class AgentSocket {
         return CompletableFuture.completedFuture(
             b.getStrictData().size() > limit ? new InboundMessage.TooLarge(limit) : new InboundMessage.Binary());
       }
-      return tooLargeOnLimit(b.getStreamedData()
-          .limitWeighted(limit, (ByteString bytes) -> (long) bytes.size())
+      return b.getStreamedData()
+          .takeWhile((ByteString bytes) -> within(seen.addAndGet(bytes.size()), limit, overLimit))
           .runWith(Sink.ignore(), materializer)
-          .thenApply(done -> new InboundMessage.Binary()), limit);
+          .thenApply(done -> seen.get() > limit ? new InboundMessage.TooLarge(limit) : new InboundMessage.Binary());
     }
     TextMessage t = m.asTextMessage();
     if (t.isStrict()) {
@@ -185,19 +215,16 @@ public final class AgentSocket {
       return CompletableFuture.completedFuture(
           utf8Length(s) > limit ? new InboundMessage.TooLarge(limit) : new InboundMessage.Text(s));
     }
-    return tooLargeOnLimit(t.getStreamedText()
-        .limitWeighted(limit, AgentSocket::utf8Length)
+    return t.getStreamedText()
+        .takeWhile(chunk -> within(seen.addAndGet(utf8Length(chunk)), limit, overLimit))
         .runFold(new StringBuilder(), StringBuilder::append, materializer)
-        .thenApply(sb -> new InboundMessage.Text(sb.toString())), limit);
+        .thenApply(sb -> seen.get() > limit ? new InboundMessage.TooLarge(limit) : new InboundMessage.Text(sb.toString()));
   }
 
-  private static CompletionStage<InboundMessage> tooLargeOnLimit(
-      CompletionStage<? extends InboundMessage> collected, long limit) {
-    return collected.<InboundMessage>thenApply(x -> x).exceptionally(e -> {
-      Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
-      if (cause instanceof StreamLimitReachedException) return new InboundMessage.TooLarge(limit);
-      throw new java.util.concurrent.CompletionException(cause);
-    });
+  private static boolean within(long seen, long limit, Runnable overLimit) {
+    if (seen <= limit) return true;
+    overLimit.run();
+    return false;
   }
 
   static long utf8Length(String s) {

@@ -8,6 +8,6 @@ public interface Outbound {
   /** Sends the queued frames, then a close frame with {@code code}, and ends the socket. */
   void close(int code);
 
-  /** Ends the socket at once, without waiting for queued frames. */
+  /** Ends the socket at once (TCP reset), without waiting for queued frames or a close handshake. */
   void abort();
 }

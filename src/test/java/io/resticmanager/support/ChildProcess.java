@@ -14,6 +14,9 @@ import java.util.concurrent.TimeUnit;
  * file, for tests of exit codes, signals and logs.
  */
 public final class ChildProcess implements AutoCloseable {
+  /** JVM options that start a short-lived server about a fifth faster (C1 only, serial GC). */
+  public static final List<String> FAST_START = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+
   public final Process process;
   public final Path output;
 
@@ -23,9 +26,16 @@ public final class ChildProcess implements AutoCloseable {
   }
 
   public static ChildProcess start(Path workDir, Map<String, String> env, String... args) throws IOException {
+    return start(workDir, env, List.of(), args);
+  }
+
+  /** As above, with extra JVM options (e.g. {@link #FAST_START}) before the main class. */
+  public static ChildProcess start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
+    cmd.addAll(jvmOptions);
     // The operator's logging configuration, not the quiet one of the tests.
     cmd.add("-Dlogback.configurationFile=" + ChildProcess.class.getResource("/logback.xml"));
     cmd.add("-cp");
@@ -64,6 +74,19 @@ public final class ChildProcess implements AutoCloseable {
       if (!process.isAlive()) throw new AssertionError("process exited early; output:\n" + outputText());
       if (System.nanoTime() > deadline) throw new AssertionError("no '" + text + "' within " + timeout + ":\n" + outputText());
       TimeUnit.MILLISECONDS.sleep(50);
+    }
+  }
+
+  /** SIGTERM: the graceful stop an operator's service manager sends. */
+  public void sigterm() {
+    process.destroy();
+  }
+
+  /** SIGKILL (kill -9) this child, by its own pid, and wait until it is gone. */
+  public void kill9(Duration timeout) throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("process " + process.pid() + " survived SIGKILL for " + timeout);
     }
   }
 

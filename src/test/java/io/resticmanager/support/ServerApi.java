@@ -1,0 +1,99 @@
+package io.resticmanager.support;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The HTTP API of a server on a loopback port, wherever it runs (a child process or in-process): admin
+ * calls with the admin token, scrapes with the metrics token, and the few reads reliability tests check.
+ */
+public final class ServerApi {
+  /** The jobs API's largest page; a host with more jobs cannot be checked through it. */
+  public static final int MAX_JOBS = 1000;
+
+  private final int port;
+  private final String adminToken;
+  private final String metricsToken;
+  private final HttpClient http = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+
+  public ServerApi(int port, String adminToken, String metricsToken) {
+    this.port = port;
+    this.adminToken = adminToken;
+    this.metricsToken = metricsToken;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  public URI wsUri() {
+    return URI.create("ws://127.0.0.1:" + port + "/api/v1/agents/ws");
+  }
+
+  public HttpResponse<String> send(String method, String path, String bearer, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(20))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .header("Content-Type", "application/json");
+    if (bearer != null) b.header("Authorization", "Bearer " + bearer);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<String> get(String path, String bearer) throws Exception {
+    return send("GET", path, bearer, null);
+  }
+
+  /** An admin GET that must answer 200; returns the body. */
+  public String admin(String path) throws Exception {
+    HttpResponse<String> r = get(path, adminToken);
+    if (r.statusCode() != 200) throw new AssertionError("GET " + path + ": " + r.statusCode() + " " + r.body());
+    return r.body();
+  }
+
+  /** Enrolls {@code hostname} with a fresh enrollment token. */
+  public TestServer.Enrolled enroll(String hostname) throws Exception {
+    HttpResponse<String> t = send("POST", "/api/v1/enrollment-tokens", adminToken, "{}");
+    if (t.statusCode() != 201) throw new AssertionError("enrollment token: " + t.statusCode() + " " + t.body());
+    HttpResponse<String> e = send("POST", "/api/v1/agents/enroll", null, "{\"enrollment_token\":\""
+        + TestServer.field(t.body(), "token") + "\",\"hostname\":\"" + hostname + "\"}");
+    if (e.statusCode() != 201) throw new AssertionError("enroll: " + e.statusCode() + " " + e.body());
+    return new TestServer.Enrolled(TestServer.field(e.body(), "host_id"), TestServer.field(e.body(), "agent_token"));
+  }
+
+  public List<Map<String, Object>> hosts() throws Exception {
+    return Json.objects(admin("/api/v1/hosts"));
+  }
+
+  /** Every job of the host; fails when there are more than the API's page can show. */
+  public List<Map<String, Object>> jobs(String hostId) throws Exception {
+    List<Map<String, Object>> jobs = Json.objects(admin("/api/v1/jobs?limit=" + MAX_JOBS + "&host=" + hostId));
+    if (jobs.size() >= MAX_JOBS) throw new AssertionError("host " + hostId + " has too many jobs to list");
+    return jobs;
+  }
+
+  public List<Map<String, Object>> openAlerts() throws Exception {
+    return Json.objects(admin("/api/v1/alerts?status=open"));
+  }
+
+  /** A scrape of /metrics that must answer 200, parsed. */
+  public Exposition metrics() throws Exception {
+    HttpResponse<String> r = get("/metrics", metricsToken);
+    if (r.statusCode() != 200) throw new AssertionError("/metrics: " + r.statusCode() + " " + r.body());
+    return Exposition.parse(r.body());
+  }
+
+  /** Finished jobs the histogram has counted: the sum of every series' _count. */
+  public static long histogramCount(Exposition e) {
+    return Math.round(e.named("restic_manager_job_duration_seconds_count").stream()
+        .mapToDouble(Exposition.Sample::number).sum());
+  }
+}
