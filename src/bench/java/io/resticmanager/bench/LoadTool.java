@@ -81,6 +81,7 @@ public final class LoadTool {
               --server-jar=target/restic-manager.jar --server-heap=1g --data-dir=<temp dir>
               --server-jvm-args="-XX:StartFlightRecording=filename=/tmp/{name}.jfr"   extra JVM options of the server
               --histogram=true                      class histogram diff of the server at the largest idle level
+              --histogram-out=FILE                  the whole diff (instances and bytes per connection, class)
               --url=http://127.0.0.1:8080 --admin-token=T --metrics-token=T --server-pid=PID   target a running server
               --hold-seconds=N                      keep the large fleet up N s (max 1800) for manual probes
               --out=FILE                            also write the Markdown report there""");
@@ -279,6 +280,15 @@ public final class LoadTool {
         diff.add(Map.entry(e.getKey(), new long[] {e.getValue()[0] - b[0], e.getValue()[1] - b[1]}));
       }
       diff.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+      String full = opts.get("histogram-out");
+      if (full != null) {
+        StringBuilder all = new StringBuilder();
+        for (Map.Entry<String, long[]> e : diff) {
+          all.append(String.format(Locale.ROOT, "%.2f\t%.0f\t%s%n", e.getValue()[0] / (double) max,
+              e.getValue()[1] / (double) max, e.getKey()));
+        }
+        Files.writeString(Path.of(full), all);
+      }
       line("");
       line("Largest growth by class between no connection and " + max + " connections (live objects):");
       line("");
