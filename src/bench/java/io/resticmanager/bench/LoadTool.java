@@ -215,14 +215,19 @@ public final class LoadTool {
       window.acquire();
       LoadAgent a = new LoadAgent(hosts.get(i)[0], hosts.get(i)[1]);
       CompletableFuture<Void> f = a.connect(wsClients.get(i % wsClients.size()), server.wsUri());
-      f.whenComplete((r, e) -> window.release());
+      f.whenComplete((r, e) -> {
+        window.release();
+        // Heartbeats start at once: connecting 10,000 agents can take longer than the 90 s deadline.
+        if (e == null) {
+          synchronized (live) {
+            live.add(a);
+          }
+        }
+      });
       agents.add(a);
       all.add(f);
     }
     for (CompletableFuture<Void> f : all) f.get(120, TimeUnit.SECONDS);
-    synchronized (live) {
-      live.addAll(agents);
-    }
     progress(String.format("connected %d agents in %.1f s", hosts.size(), (System.nanoTime() - t0) / 1e9));
     return agents;
   }
@@ -233,7 +238,7 @@ public final class LoadTool {
 
   private void disconnect(List<LoadAgent> agents) {
     synchronized (live) {
-      live.removeAll(agents);
+      live.removeAll(new java.util.HashSet<>(agents));
     }
     for (LoadAgent a : agents) a.close();
   }
