@@ -34,6 +34,7 @@ final class LoadAgent implements WebSocket.Listener {
   private final StringBuilder partial = new StringBuilder();
   private CompletableFuture<?> sendTail = CompletableFuture.completedFuture(null);
   private volatile WebSocket ws;
+  private volatile boolean closed;
   volatile AckListener ackListener;
 
   LoadAgent(String hostname, String token) {
@@ -74,8 +75,9 @@ final class LoadAgent implements WebSocket.Listener {
         + "\"snapshot_id\":\"8f2a9c1be0d44f7e8a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071\"}}");
   }
 
+  /** Jobs sent and not yet acked; none once the socket is closed (they will never be). */
   int inFlight() {
-    return pending.size();
+    return closed ? 0 : pending.size();
   }
 
   private synchronized void send(String text) {
@@ -125,6 +127,7 @@ final class LoadAgent implements WebSocket.Listener {
 
   @Override
   public CompletionStage<?> onClose(WebSocket w, int statusCode, String reason) {
+    closed = true;
     CLOSED.incrementAndGet();
     welcome.completeExceptionally(new IllegalStateException("closed " + statusCode + " " + reason));
     return null;
@@ -132,6 +135,7 @@ final class LoadAgent implements WebSocket.Listener {
 
   @Override
   public void onError(WebSocket w, Throwable error) {
+    closed = true;
     CLOSED.incrementAndGet();
     welcome.completeExceptionally(error);
   }

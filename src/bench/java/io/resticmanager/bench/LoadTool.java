@@ -81,6 +81,7 @@ public final class LoadTool {
               --server-jar=target/restic-manager.jar --server-heap=1g --data-dir=<temp dir>
               --server-jvm-args="-XX:StartFlightRecording=filename=/tmp/{name}.jfr"   extra JVM options of the server
               --histogram=true                      class histogram diff of the server at the largest idle level
+              --histogram-out=FILE                  the whole diff (instances and bytes per connection, class)
               --url=http://127.0.0.1:8080 --admin-token=T --metrics-token=T --server-pid=PID   target a running server
               --hold-seconds=N                      keep the large fleet up N s (max 1800) for manual probes
               --out=FILE                            also write the Markdown report there""");
@@ -214,14 +215,19 @@ public final class LoadTool {
       window.acquire();
       LoadAgent a = new LoadAgent(hosts.get(i)[0], hosts.get(i)[1]);
       CompletableFuture<Void> f = a.connect(wsClients.get(i % wsClients.size()), server.wsUri());
-      f.whenComplete((r, e) -> window.release());
+      f.whenComplete((r, e) -> {
+        window.release();
+        // Heartbeats start at once: connecting 10,000 agents can take longer than the 90 s deadline.
+        if (e == null) {
+          synchronized (live) {
+            live.add(a);
+          }
+        }
+      });
       agents.add(a);
       all.add(f);
     }
     for (CompletableFuture<Void> f : all) f.get(120, TimeUnit.SECONDS);
-    synchronized (live) {
-      live.addAll(agents);
-    }
     progress(String.format("connected %d agents in %.1f s", hosts.size(), (System.nanoTime() - t0) / 1e9));
     return agents;
   }
@@ -232,7 +238,7 @@ public final class LoadTool {
 
   private void disconnect(List<LoadAgent> agents) {
     synchronized (live) {
-      live.removeAll(agents);
+      live.removeAll(new java.util.HashSet<>(agents));
     }
     for (LoadAgent a : agents) a.close();
   }
@@ -279,6 +285,15 @@ public final class LoadTool {
         diff.add(Map.entry(e.getKey(), new long[] {e.getValue()[0] - b[0], e.getValue()[1] - b[1]}));
       }
       diff.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+      String full = opts.get("histogram-out");
+      if (full != null) {
+        StringBuilder all = new StringBuilder();
+        for (Map.Entry<String, long[]> e : diff) {
+          all.append(String.format(Locale.ROOT, "%.2f\t%.0f\t%s%n", e.getValue()[0] / (double) max,
+              e.getValue()[1] / (double) max, e.getKey()));
+        }
+        Files.writeString(Path.of(full), all);
+      }
       line("");
       line("Largest growth by class between no connection and " + max + " connections (live objects):");
       line("");

@@ -114,7 +114,12 @@ public final class AgentSocket {
     Outbound out = new Outbound() {
       @Override
       public boolean offer(String text) {
-        return queue.offer(TextMessage.create(text)) == org.apache.pekko.stream.QueueOfferResult.enqueued();
+        try {
+          return queue.offer(TextMessage.create(text)) == org.apache.pekko.stream.QueueOfferResult.enqueued();
+        } catch (IllegalStateException completed) {
+          // The queue was completed (socket closing): the frame cannot be sent any more.
+          return false;
+        }
       }
 
       @Override

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -48,6 +49,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Fleet extends AbstractBehavior<Fleet.Command> {
   private static final Logger log = LoggerFactory.getLogger(Fleet.class);
+  private static final Pattern NOT_ALNUM = Pattern.compile("[^0-9A-Za-z]");
 
   public sealed interface Command {}
 
@@ -521,7 +523,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
         + ",\"files_unmodified\":" + s.filesUnmodified() + ",\"data_added\":" + s.dataAdded()
         + ",\"total_files_processed\":" + s.totalFilesProcessed() + ",\"total_bytes_processed\":"
         + s.totalBytesProcessed() + ",\"total_duration\":" + jsonNumber(s.totalDuration())
-        + ",\"snapshot_id\":\"" + s.snapshotId().replaceAll("[^0-9A-Za-z]", "") + "\"}";
+        + ",\"snapshot_id\":\"" + NOT_ALNUM.matcher(s.snapshotId()).replaceAll("") + "\"}";
   }
 
   private static String jsonNumber(double d) {
