@@ -29,15 +29,15 @@ public final class ChildProcess implements AutoCloseable {
     return start(workDir, env, List.of(), args);
   }
 
-  /** As above, with extra JVM options (e.g. {@link #FAST_START}) before the main class. */
+  /** As above, with extra JVM options (e.g. {@link #FAST_START}, or another logback file) before the main class. */
   public static ChildProcess start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... args)
       throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
-    cmd.addAll(jvmOptions);
-    // The operator's logging configuration, not the quiet one of the tests.
+    // The operator's logging configuration, not the quiet one of the tests (a later option may replace it).
     cmd.add("-Dlogback.configurationFile=" + ChildProcess.class.getResource("/logback.xml"));
+    cmd.addAll(jvmOptions);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("io.resticmanager.Main");
