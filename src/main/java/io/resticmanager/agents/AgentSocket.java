@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.Done;
@@ -168,15 +169,26 @@ public final class AgentSocket {
     BidiFlow<FrameEvent, org.apache.pekko.http.scaladsl.model.ws.Message,
         org.apache.pekko.http.scaladsl.model.ws.Message, FrameEvent, NotUsed> stack =
         BidiFlow.fromGraph(WebSocket$.MODULE$.stack(true, websocketSettings, WebSocket$.MODULE$.stack$default$3(), log));
-    Flow<FrameEvent, FrameEvent, NotUsed> frames = stack.join(scalaHandler)
+    // Pekko ends the socket 3 s after its close frame even when the peer never answered it. Ending it
+    // normally makes the TCP layer first flush what is still unsent, which never happens when the peer
+    // has stopped reading: the connection then outlives the stream (and http.max-connections) forever.
+    // So a close the peer did not answer ends in a reset instead.
+    AtomicBoolean peerClosed = new AtomicBoolean();
+    Flow<FrameEvent, FrameEvent, NotUsed> frames = Flow.<FrameEvent>create()
+        .map(f -> {
+          if (isClose(f)) peerClosed.set(true);
+          return f;
+        })
+        .via(stack.join(scalaHandler))
         .map(f -> rewriteClose(f, closeCode.get()))
+        .concatLazy(Source.lazySource(() -> peerClosed.get() ? Source.<FrameEvent>empty() : Source.<FrameEvent>failed(new Aborted())))
         .via(cut.flow());
     @SuppressWarnings("unchecked")
     Graph<FlowShape<FrameEvent, FrameEvent>, Object> graph = (Graph<FlowShape<FrameEvent, FrameEvent>, Object>) (Graph<?, ?>) frames;
     return ((UpgradeToWebSocketLowLevel) upgrade).handleFrames(graph, Option.empty());
   }
 
-  /** Why a socket was cut by {@link Outbound#abort()}: expected, so without a stack trace. */
+  /** Why a socket was reset on purpose: expected, so without a stack trace. */
   private static final class Aborted extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
@@ -185,10 +197,14 @@ public final class AgentSocket {
     }
   }
 
+  private static boolean isClose(FrameEvent f) {
+    return f instanceof FrameStart start && start.header().opcode().code() == OPCODE_CLOSE;
+  }
+
   /** Replaces the close frame Pekko sends on a completed handler (1000) with the chosen code. */
   static FrameEvent rewriteClose(FrameEvent f, int code) {
-    if (code == CLOSE_NORMAL || !(f instanceof FrameStart start)) return f;
-    if (start.header().opcode().code() != OPCODE_CLOSE) return f;
+    if (code == CLOSE_NORMAL || !isClose(f)) return f;
+    FrameStart start = (FrameStart) f;
     byte[] data = start.data().toArray();
     if (data.length < 2 || ((data[0] & 0xFF) << 8 | (data[1] & 0xFF)) != CLOSE_NORMAL) return f;
     return FrameEvent$.MODULE$.closeFrame(code, "", Option.empty());

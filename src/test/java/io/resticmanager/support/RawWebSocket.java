@@ -212,6 +212,25 @@ public final class RawWebSocket implements AutoCloseable {
     }
   }
 
+  /**
+   * How the server ends the TCP connection, reading (and dropping) whatever comes first: true for a
+   * reset, false for an orderly end (EOF). Fails when neither happens within {@code timeout}.
+   */
+  public boolean endsWithReset(Duration timeout) throws IOException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      long left = end - System.nanoTime();
+      if (left <= 0) throw new AssertionError("the server did not end the connection within " + timeout);
+      try {
+        readFrame(Duration.ofNanos(left));
+      } catch (EOFException e) {
+        return false;
+      } catch (java.net.SocketException e) {
+        return true;
+      }
+    }
+  }
+
   @Override
   public void close() throws IOException {
     socket.close();
