@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
 public final class Guardian {
   private static final Logger log = LoggerFactory.getLogger(Guardian.class);
   private static final Duration SHUTDOWN_STEP = Duration.ofSeconds(10);
-  private static final Duration AGENT_DRAIN = Duration.ofSeconds(3);
+  // Ends as soon as every socket has closed; the bound only matters for peers that never answer.
+  private static final Duration AGENT_DRAIN = Duration.ofSeconds(10);
 
   private Guardian() {}
 
