@@ -55,8 +55,14 @@ final class GroupCommitWriter {
     CompletableFuture<T> f = new CompletableFuture<>();
     if (closing) {
       f.completeExceptionally(new StoreClosedException());
-    } else if (!queue.offer(new Pending<>(work, f))) {
-      f.completeExceptionally(new StoreOverloadedException(queue.size()));
+    } else {
+      Pending<T> p = new Pending<>(work, f);
+      if (!queue.offer(p)) {
+        f.completeExceptionally(new StoreOverloadedException(queue.size()));
+      } else if (closing && queue.remove(p)) {
+        // close() began between the check and the offer and may already have drained the queue.
+        f.completeExceptionally(new StoreClosedException());
+      }
     }
     return f;
   }
