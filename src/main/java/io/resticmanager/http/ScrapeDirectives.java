@@ -12,16 +12,10 @@ import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RemoteAddress;
-import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
-import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
@@ -83,25 +77,16 @@ public class ScrapeDirectives extends AllDirectives {
     return switch (decision) {
       case ALLOW -> inner.get();
       case UNAUTHORIZED -> complete(
-          error(StatusCodes.UNAUTHORIZED, "unauthorized", "A valid bearer token is required to scrape /metrics.")
-              .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", Optional.empty()))));
+          ApiDirectives.unauthorized("A valid bearer token is required to scrape /metrics."));
       case FORBIDDEN -> complete(
-          error(StatusCodes.FORBIDDEN, "forbidden", "This client address may not scrape /metrics."));
+          ApiDirectives.error(StatusCodes.FORBIDDEN, "forbidden", "This client address may not scrape /metrics."));
       case UNAVAILABLE -> {
         log.warn("Metrics token file [{}] is unreadable or empty; answering scrapes with 503",
             policy.tokenFile().map(Object::toString).orElse(""));
-        yield complete(error(
+        yield complete(ApiDirectives.error(
             StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "The metrics token cannot be read; try again later."));
       }
     };
-  }
-
-  /** {@code message} is one of the fixed sentences above, so it needs no JSON escaping. */
-  private static HttpResponse error(StatusCode status, String code, String message) {
-    String json = "{\"error\":\"" + code + "\",\"message\":\"" + message + "\"}";
-    return HttpResponse.create()
-        .withStatus(status)
-        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, json));
   }
 
   private static List<String> headerValues(HttpRequest request, String lowercaseName) {
