@@ -12,6 +12,7 @@ import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
 import io.resticmanager.jobs.JobTracker;
 import io.resticmanager.support.Await;
+import io.resticmanager.support.ConnectionActors;
 import io.resticmanager.support.Json;
 import io.resticmanager.support.TestAgent;
 import io.resticmanager.support.TestServer;
@@ -34,12 +35,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.apache.pekko.actor.ActorIdentity;
-import org.apache.pekko.actor.Identify;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -553,22 +551,7 @@ class AgentChannelIT {
 
   /** The live connection actors of a host (spawned by AgentSocket as /system/agent-{hostId}-{n}). */
   private static List<ActorRef<Object>> connectionActors(String hostId, int expected) throws Exception {
-    return Await.until(WAIT, () -> {
-      TestProbe<Object> p = probe();
-      server.server().system().classicSystem().actorSelection("/system/agent-" + hostId + "-*")
-          .tell(new Identify(hostId), Adapter.toClassic(p.getRef()));
-      List<ActorRef<Object>> found = new ArrayList<>();
-      while (true) {
-        Object o;
-        try {
-          o = p.receiveMessage(Duration.ofMillis(300));
-        } catch (AssertionError none) {
-          return found;
-        }
-        ActorIdentity id = (ActorIdentity) o;
-        if (id.getActorRef().isPresent()) found.add(Adapter.toTyped(id.getActorRef().get()));
-      }
-    }, l -> l.size() == expected);
+    return Await.until(WAIT, () -> ConnectionActors.of(server, probe(), hostId), l -> l.size() == expected);
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.support.Await;
+import io.resticmanager.support.ConnectionActors;
 import io.resticmanager.support.Exposition;
 import io.resticmanager.support.Json;
 import io.resticmanager.support.RawWebSocket;
@@ -17,7 +18,6 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -29,12 +29,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.pekko.actor.ActorIdentity;
-import org.apache.pekko.actor.Identify;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -199,21 +195,6 @@ class DeadPeersIT {
 
   /** The host's one live connection actor (spawned by AgentSocket as /system/agent-{hostId}-{n}). */
   private static ActorRef<Object> connectionActor(String hostId) throws Exception {
-    return Await.until(WAIT, () -> {
-      TestProbe<Object> p = kit.createTestProbe();
-      server.server().system().classicSystem().actorSelection("/system/agent-" + hostId + "-*")
-          .tell(new Identify(hostId), Adapter.toClassic(p.getRef()));
-      List<ActorRef<Object>> found = new ArrayList<>();
-      while (true) {
-        Object o;
-        try {
-          o = p.receiveMessage(Duration.ofMillis(300));
-        } catch (AssertionError none) {
-          return found;
-        }
-        ActorIdentity id = (ActorIdentity) o;
-        if (id.getActorRef().isPresent()) found.add(Adapter.toTyped(id.getActorRef().get()));
-      }
-    }, l -> l.size() == 1).get(0);
+    return Await.until(WAIT, () -> ConnectionActors.of(server, kit.createTestProbe(), hostId), l -> l.size() == 1).get(0);
   }
 }
