@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.Terminated;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent$;
@@ -20,6 +21,7 @@ import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.InHandler;
+import org.apache.pekko.stream.stage.GraphStageLogic.StageActor;
 import org.apache.pekko.stream.stage.OutHandler;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
@@ -111,10 +113,13 @@ final class AgentMessageStage extends GraphStage<FlowShape<FrameHandler.Output, 
 
     @Override
     public void preStart() {
-      ackTo = Adapter.toTyped(getStageActor(message -> {
+      StageActor self = getStageActor(message -> {
         if (message._2() == AgentConnection.StreamAck.INSTANCE) onAck();
+        else if (message._2() instanceof Terminated) onActorStopped();
         return BoxedUnit.UNIT;
-      }).ref());
+      });
+      self.watch(Adapter.toClassic(actor));
+      ackTo = Adapter.toTyped(self.ref());
       AsyncCallback<BoxedUnit> wake = createAsyncCallback(unit -> {
         channel.woken();
         tryPush();
@@ -132,6 +137,21 @@ final class AgentMessageStage extends GraphStage<FlowShape<FrameHandler.Output, 
 
     private void onAck() {
       awaitingAck = false;
+      maybePull();
+    }
+
+    /**
+     * The actor stops on its own only after the stream has ended or once it has reset the socket; if it
+     * stops otherwise (a bug), nothing would ever ack or answer again, so the socket is closed with 1011.
+     */
+    private void onActorStopped() {
+      actorTold = true;
+      awaitingAck = false;
+      if (!closing) {
+        closing = true;
+        startTicks();
+        emitControl(new FrameHandler.ActivelyCloseWithCode(Option.apply(AgentConnection.CLOSE_SERVER_ERROR), ""));
+      }
       maybePull();
     }
 

@@ -195,6 +195,15 @@ class AgentMessageStageTest {
   }
 
   @Test
+  void anActorThatStopsWhileTheSocketIsOpenGetsTheSocketClosedWith1011() {
+    started();
+    actor.stop();
+    out.request(1);
+    Object close = out.expectNext(Duration.ofSeconds(3));
+    assertEquals(Option.apply(1011), assertInstanceOf(FrameHandler.ActivelyCloseWithCode.class, close).code());
+  }
+
+  @Test
   void abortRunsTheResetItWasGiven() {
     channel.abort();
     assertEquals(1, aborts.get());
