@@ -10,8 +10,10 @@ import io.resticmanager.metrics.ServerMetrics;
 import io.resticmanager.metrics.TextBuffer;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.util.ByteString;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -39,8 +41,20 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code ours_buildChunks}: build + {@code chunks()}, what a route streaming a chunked entity
  *       would do (each chunk a new exact array, as Pekko's {@code ByteString.fromArrayUnsafe} would wrap).
  *   <li>{@code ours_sampleBuildWrite_stream}: also copies the fleet state into a sample, as
- *       {@code Fleet.onGetSample} does at every scrape: the fairest match for client_java's scrape,
+ *       {@code Fleet.onGetSample} did at every scrape: the fairest match for client_java's scrape,
  *       which copies its live state into snapshots.
+ * </ul>
+ *
+ * <p>The work of one scrape in the metrics route, before and after it streamed its body and the fleet
+ * kept its sample ({@code route_*}; Pekko's own rendering and socket writes not included):
+ *
+ * <ul>
+ *   <li>{@code route_before}: the fleet copied into a sample, build, {@code toBytes}, and the copy
+ *       {@code HttpEntities.create(contentType, byte[])} makes into a {@code ByteString}.
+ *   <li>{@code route_afterUnchanged}: the fleet's kept sample, build, {@code chunks()} each wrapped by
+ *       {@code ByteString.fromArrayUnsafe}: what the route does when nothing changed since the last scrape.
+ *   <li>{@code route_afterAllSeen}: the same after every host sent a frame since the last scrape, so every
+ *       host's sample is rebuilt ({@link FleetFixture#resampledAfterFrames()}).
  * </ul>
  */
 @State(Scope.Thread)
@@ -86,6 +100,13 @@ public class RenderBench {
     CountingStream theirs = new CountingStream();
     clientJavaWriter.write(theirs, registry.scrape());
     System.out.printf("%n[render] hosts=%d exposition bytes: ours=%d client_java=%d%n", hosts, ours.count, theirs.count);
+    byte[] copied = PrometheusTextWriter.INSTANCE.toBytes(
+        ServerMetrics.build(fleet.durations, sample, FleetFixture.BUILD));
+    byte[] resampled = PrometheusTextWriter.INSTANCE.toBytes(
+        ServerMetrics.build(fleet.durations, fleet.resampledAfterFrames(), FleetFixture.BUILD));
+    if (!Arrays.equals(copied, resampled)) {
+      throw new IllegalStateException("the resampled fleet renders other bytes than the copied one");
+    }
   }
 
   @Benchmark
@@ -123,6 +144,32 @@ public class RenderBench {
     for (Iterator<byte[]> chunks = PrometheusTextWriter.INSTANCE.chunks(
         ServerMetrics.build(fleet.durations, sample, FleetFixture.BUILD)); chunks.hasNext(); ) {
       n += chunks.next().length;
+    }
+    return n;
+  }
+
+  @Benchmark
+  public int route_before() {
+    byte[] body =
+        PrometheusTextWriter.INSTANCE.toBytes(ServerMetrics.build(fleet.durations, fleet.sample(), FleetFixture.BUILD));
+    return ByteString.fromArray(body).length();
+  }
+
+  @Benchmark
+  public long route_afterUnchanged() {
+    return drainStreamed(sample);
+  }
+
+  @Benchmark
+  public long route_afterAllSeen() {
+    return drainStreamed(fleet.resampledAfterFrames());
+  }
+
+  private long drainStreamed(FleetSample fleetSample) {
+    long n = 0;
+    for (Iterator<byte[]> chunks = PrometheusTextWriter.INSTANCE.chunks(
+        ServerMetrics.build(fleet.durations, fleetSample, FleetFixture.BUILD)); chunks.hasNext(); ) {
+      n += ByteString.fromArrayUnsafe(chunks.next()).length();
     }
     return n;
   }
