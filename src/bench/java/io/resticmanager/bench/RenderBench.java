@@ -3,6 +3,7 @@ package io.resticmanager.bench;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.resticmanager.http.MetricsRoutes;
 import io.resticmanager.metrics.FleetSample;
 import io.resticmanager.metrics.MetricsSnapshot;
 import io.resticmanager.metrics.PrometheusTextWriter;
@@ -38,8 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code ours_buildWrite_buffer}: build + write into a reused {@link TextBuffer}.
  *   <li>{@code ours_buildWrite_stream}: build + write to an {@link OutputStream} (64 KiB chunks).
  *   <li>{@code ours_buildToBytes}: build + {@code toBytes}, what the metrics route does today.
- *   <li>{@code ours_buildChunks}: build + {@code chunks()}, what a route streaming a chunked entity
- *       would do (each chunk a new exact array, as Pekko's {@code ByteString.fromArrayUnsafe} would wrap).
+ *   <li>{@code ours_buildChunks}: build + {@code chunks()} in 64 KiB, what a route streaming a chunked
+ *       entity would do (each chunk a new exact array, as Pekko's {@code ByteString.fromArrayUnsafe} would wrap).
  *   <li>{@code ours_sampleBuildWrite_stream}: also copies the fleet state into a sample, as
  *       {@code Fleet.onGetSample} did at every scrape: the fairest match for client_java's scrape,
  *       which copies its live state into snapshots.
@@ -51,7 +52,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code route_before}: the fleet copied into a sample, build, {@code toBytes}, and the copy
  *       {@code HttpEntities.create(contentType, byte[])} makes into a {@code ByteString}.
- *   <li>{@code route_afterUnchanged}: the fleet's kept sample, build, {@code chunks()} each wrapped by
+ *   <li>{@code route_afterUnchanged}: the fleet's kept sample, build, {@code chunks()} in the route's
+ *       {@link MetricsRoutes#CHUNK_BYTES}, each wrapped by
  *       {@code ByteString.fromArrayUnsafe}: what the route does when nothing changed since the last scrape.
  *   <li>{@code route_afterAllSeen}: the same after every host sent a frame since the last scrape, so every
  *       host's sample is rebuilt ({@link FleetFixture#resampledAfterFrames()}).
@@ -142,7 +144,7 @@ public class RenderBench {
   public long ours_buildChunks() {
     long n = 0;
     for (Iterator<byte[]> chunks = PrometheusTextWriter.INSTANCE.chunks(
-        ServerMetrics.build(fleet.durations, sample, FleetFixture.BUILD)); chunks.hasNext(); ) {
+        ServerMetrics.build(fleet.durations, sample, FleetFixture.BUILD), 64 * 1024); chunks.hasNext(); ) {
       n += chunks.next().length;
     }
     return n;
@@ -168,7 +170,8 @@ public class RenderBench {
   private long drainStreamed(FleetSample fleetSample) {
     long n = 0;
     for (Iterator<byte[]> chunks = PrometheusTextWriter.INSTANCE.chunks(
-        ServerMetrics.build(fleet.durations, fleetSample, FleetFixture.BUILD)); chunks.hasNext(); ) {
+        ServerMetrics.build(fleet.durations, fleetSample, FleetFixture.BUILD), MetricsRoutes.CHUNK_BYTES);
+        chunks.hasNext(); ) {
       n += ByteString.fromArrayUnsafe(chunks.next()).length();
     }
     return n;

@@ -59,7 +59,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link MetricsRoutes} against a real {@link Fleet} of 500 hosts (a body of several chunks) and a real
+ * {@link MetricsRoutes} against a real {@link Fleet} of 2,000 hosts (a body of several chunks) and a real
  * {@link JobTracker}: the streamed body is byte for byte what {@link MetricsTextWriter#toBytes} renders, and
  * a scrape keeps its place in the bound until its body has ended, however it ends. The route is driven
  * through its handler function, so each test decides when and how far a body is read; HEAD and gzip go
@@ -69,7 +69,7 @@ class MetricsRoutesStreamingTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
   private static final String TOKEN = "streaming-test-metrics-token";
   private static final Duration WAIT = Duration.ofSeconds(10);
-  private static final int HOSTS = 500;
+  private static final int HOSTS = 2_000;
 
   @TempDir static Path dir;
   private static Database db;
@@ -167,6 +167,9 @@ class MetricsRoutesStreamingTest {
     assertEquals(OpenMetricsTextWriter.CONTENT_TYPE, open.entity().getContentType().toString());
     List<ByteString> textChunks = chunks(text.entity());
     assertTrue(textChunks.size() > 1, "several chunks, not " + textChunks.size());
+    for (ByteString chunk : textChunks.subList(0, textChunks.size() - 1)) {
+      assertTrue(chunk.size() >= MetricsRoutes.CHUNK_BYTES, "a chunk of " + chunk.size() + " bytes");
+    }
     assertArrayEquals(expected(PrometheusTextWriter.INSTANCE), concat(textChunks));
     assertArrayEquals(expected(OpenMetricsTextWriter.INSTANCE), concat(chunks(open.entity())));
   }
