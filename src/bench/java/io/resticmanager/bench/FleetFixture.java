@@ -43,7 +43,8 @@ public final class FleetFixture {
 
   /**
    * The state {@code Fleet} keeps per host ({@code HostState} is package-private there): mutable
-   * EnumMaps from which a {@link HostSample} is copied at every scrape.
+   * EnumMaps from which a {@link HostSample} was copied at every scrape ({@link #sample()}); and the
+   * immutable maps {@code HostState} now keeps instead ({@link #resampledAfterFrames()}).
    */
   public static final class MutableHost {
     public final String name;
@@ -61,7 +62,11 @@ public final class FleetFixture {
       this.name = name;
     }
 
-    /** What {@code Fleet.onGetSample} makes of a host. */
+    /** Immutable copies of the maps, made once, as {@code HostState} keeps them. */
+    private Map<JobKind, Long> keptLastJob;
+    private Map<JobKind, Long> keptLastSuccess;
+
+    /** What {@code Fleet.onGetSample} made of a host before it kept samples. */
     public HostSample sample() {
       return new HostSample(name, online, lastSeen == 0 ? -1 : lastSeen, Map.copyOf(lastJob), Map.copyOf(lastSuccess),
           lastBackupAdded, openAlerts, agentVersion, resticVersion, os);
@@ -99,7 +104,10 @@ public final class FleetFixture {
     durations = d;
   }
 
-  /** What {@code Fleet.onGetSample} replies: every host copied, plus the counts. */
+  /**
+   * What {@code Fleet.onGetSample} replied before it kept its sample: every host copied, plus the counts.
+   * (Now a scrape of an unchanged fleet gets the kept sample and copies nothing.)
+   */
   public FleetSample sample() {
     List<HostSample> out = new ArrayList<>(hosts.size());
     Map<AlertKind, Integer> byKind = new EnumMap<>(AlertKind.class);
@@ -110,6 +118,29 @@ public final class FleetFixture {
       out.add(h.sample());
     }
     return new FleetSample(out, connected, byKind);
+  }
+
+  /**
+   * What {@code Fleet.onGetSample} now replies when every host has sent a frame since the last scrape (the
+   * worst case: with 30 s heartbeats and 15 s scrapes, half of them have): each host's sample is rebuilt
+   * around the immutable job maps its state keeps, and the host list is copied once.
+   */
+  public FleetSample resampledAfterFrames() {
+    HostSample[] out = new HostSample[hosts.size()];
+    Map<AlertKind, Integer> byKind = new EnumMap<>(AlertKind.class);
+    int connected = 0;
+    int i = 0;
+    for (MutableHost h : hosts) {
+      if (h.online) connected++;
+      if (h.openAlerts > 0) byKind.merge(AlertKind.BACKUP_FAILED, 1, Integer::sum);
+      if (h.keptLastJob == null) {
+        h.keptLastJob = Map.copyOf(h.lastJob);
+        h.keptLastSuccess = Map.copyOf(h.lastSuccess);
+      }
+      out[i++] = new HostSample(h.name, h.online, h.lastSeen == 0 ? -1 : h.lastSeen, h.keptLastJob,
+          h.keptLastSuccess, h.lastBackupAdded, h.openAlerts, h.agentVersion, h.resticVersion, h.os);
+    }
+    return new FleetSample(List.of(out), connected, byKind);
   }
 
   /** A client_java registry with the same families, series and values as {@link #sample()}. */

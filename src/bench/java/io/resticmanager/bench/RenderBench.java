@@ -3,6 +3,7 @@ package io.resticmanager.bench;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.resticmanager.http.MetricsRoutes;
 import io.resticmanager.metrics.FleetSample;
 import io.resticmanager.metrics.MetricsSnapshot;
 import io.resticmanager.metrics.PrometheusTextWriter;
@@ -10,8 +11,10 @@ import io.resticmanager.metrics.ServerMetrics;
 import io.resticmanager.metrics.TextBuffer;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.util.ByteString;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -36,11 +39,24 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code ours_buildWrite_buffer}: build + write into a reused {@link TextBuffer}.
  *   <li>{@code ours_buildWrite_stream}: build + write to an {@link OutputStream} (64 KiB chunks).
  *   <li>{@code ours_buildToBytes}: build + {@code toBytes}, what the metrics route does today.
- *   <li>{@code ours_buildChunks}: build + {@code chunks()}, what a route streaming a chunked entity
- *       would do (each chunk a new exact array, as Pekko's {@code ByteString.fromArrayUnsafe} would wrap).
+ *   <li>{@code ours_buildChunks}: build + {@code chunks()} in 64 KiB, what a route streaming a chunked
+ *       entity would do (each chunk a new exact array, as Pekko's {@code ByteString.fromArrayUnsafe} would wrap).
  *   <li>{@code ours_sampleBuildWrite_stream}: also copies the fleet state into a sample, as
- *       {@code Fleet.onGetSample} does at every scrape: the fairest match for client_java's scrape,
+ *       {@code Fleet.onGetSample} did at every scrape: the fairest match for client_java's scrape,
  *       which copies its live state into snapshots.
+ * </ul>
+ *
+ * <p>The work of one scrape in the metrics route, before and after it streamed its body and the fleet
+ * kept its sample ({@code route_*}; Pekko's own rendering and socket writes not included):
+ *
+ * <ul>
+ *   <li>{@code route_before}: the fleet copied into a sample, build, {@code toBytes}, and the copy
+ *       {@code HttpEntities.create(contentType, byte[])} makes into a {@code ByteString}.
+ *   <li>{@code route_afterUnchanged}: the fleet's kept sample, build, {@code chunks()} in the route's
+ *       {@link MetricsRoutes#CHUNK_BYTES}, each wrapped by
+ *       {@code ByteString.fromArrayUnsafe}: what the route does when nothing changed since the last scrape.
+ *   <li>{@code route_afterAllSeen}: the same after every host sent a frame since the last scrape, so every
+ *       host's sample is rebuilt ({@link FleetFixture#resampledAfterFrames()}).
  * </ul>
  */
 @State(Scope.Thread)
@@ -86,6 +102,13 @@ public class RenderBench {
     CountingStream theirs = new CountingStream();
     clientJavaWriter.write(theirs, registry.scrape());
     System.out.printf("%n[render] hosts=%d exposition bytes: ours=%d client_java=%d%n", hosts, ours.count, theirs.count);
+    byte[] copied = PrometheusTextWriter.INSTANCE.toBytes(
+        ServerMetrics.build(fleet.durations, sample, FleetFixture.BUILD));
+    byte[] resampled = PrometheusTextWriter.INSTANCE.toBytes(
+        ServerMetrics.build(fleet.durations, fleet.resampledAfterFrames(), FleetFixture.BUILD));
+    if (!Arrays.equals(copied, resampled)) {
+      throw new IllegalStateException("the resampled fleet renders other bytes than the copied one");
+    }
   }
 
   @Benchmark
@@ -121,8 +144,35 @@ public class RenderBench {
   public long ours_buildChunks() {
     long n = 0;
     for (Iterator<byte[]> chunks = PrometheusTextWriter.INSTANCE.chunks(
-        ServerMetrics.build(fleet.durations, sample, FleetFixture.BUILD)); chunks.hasNext(); ) {
+        ServerMetrics.build(fleet.durations, sample, FleetFixture.BUILD), 64 * 1024); chunks.hasNext(); ) {
       n += chunks.next().length;
+    }
+    return n;
+  }
+
+  @Benchmark
+  public int route_before() {
+    byte[] body =
+        PrometheusTextWriter.INSTANCE.toBytes(ServerMetrics.build(fleet.durations, fleet.sample(), FleetFixture.BUILD));
+    return ByteString.fromArray(body).length();
+  }
+
+  @Benchmark
+  public long route_afterUnchanged() {
+    return drainStreamed(sample);
+  }
+
+  @Benchmark
+  public long route_afterAllSeen() {
+    return drainStreamed(fleet.resampledAfterFrames());
+  }
+
+  private long drainStreamed(FleetSample fleetSample) {
+    long n = 0;
+    for (Iterator<byte[]> chunks = PrometheusTextWriter.INSTANCE.chunks(
+        ServerMetrics.build(fleet.durations, fleetSample, FleetFixture.BUILD), MetricsRoutes.CHUNK_BYTES);
+        chunks.hasNext(); ) {
+      n += ByteString.fromArrayUnsafe(chunks.next()).length();
     }
     return n;
   }

@@ -153,6 +153,8 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
   private final Map<String, HostState> hosts = new HashMap<>();
   /** Host id + alert kind raises in flight, so a tick does not ask twice. */
   private final Set<String> pendingRaises = new HashSet<>();
+  /** What {@code /metrics} shows of the fleet; null after any change to it (see {@link #changed}). */
+  private FleetSample sample;
 
   public static Behavior<Command> create(Settings.Agents agents, Settings.Alerts alerts, Stores stores,
       ActorRef<JobTracker.Command> jobTracker, Initial initial, LongSupplier clock) {
@@ -173,8 +175,8 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
     for (HostRow h : initial.hosts()) {
       HostState s = new HostState(h.id(), h.name(), h.enrolledAt(), h.lastSeenAt(), h.agentVersion(),
           h.resticVersion(), h.os());
-      s.lastJob.putAll(initial.latest().lastJob().getOrDefault(h.id(), Map.of()));
-      s.lastSuccess.putAll(initial.latest().lastSuccess().getOrDefault(h.id(), Map.of()));
+      s.lastJob = Map.copyOf(initial.latest().lastJob().getOrDefault(h.id(), Map.of()));
+      s.lastSuccess = Map.copyOf(initial.latest().lastSuccess().getOrDefault(h.id(), Map.of()));
       s.lastBackupAdded = initial.latest().lastBackupAdded().getOrDefault(h.id(), -1L);
       hosts.put(h.id(), s);
     }
@@ -235,6 +237,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
     h.agentVersion = m.hello().agentVersion();
     h.resticVersion = m.hello().resticVersion();
     h.os = m.hello().os();
+    changed(h);
     String name = h.name;
     stores.hosts().updateHello(h.id, h.agentVersion, h.resticVersion, h.os, now).whenComplete((ok, e) -> {
       if (e != null) log.warn("Could not store hello of host [{}]: {}", name, e.toString());
@@ -251,6 +254,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
     if (h != null && connection.equals(h.connection)) {
       getContext().unwatch(connection);
       h.connection = null;
+      changed(h);
       getContext().getLog().info("Agent of host [{}] disconnected", h.name);
     }
     return this;
@@ -261,6 +265,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
     if (h != null) {
       h.lastSeen = clock.getAsLong();
       h.lastSeenDirty = true;
+      changed(h);
     }
     return this;
   }
@@ -321,13 +326,13 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
     } else if (m.outcome() instanceof JobStore.Recorded r) {
       HostState h = hosts.get(m.cmd().hostId());
       if (h != null) {
-        h.lastJob.merge(r.kind(), r.finishedAt(), Math::max);
-        if (r.status() == JobStatus.SUCCEEDED) h.lastSuccess.merge(r.kind(), r.finishedAt(), Math::max);
+        h.jobFinished(r.kind(), r.status() == JobStatus.SUCCEEDED, r.finishedAt());
         // A late resend of an older backup must not replace the newest backup's figure.
         if (r.kind() == JobKind.BACKUP && r.dataAdded() != null && r.finishedAt() >= h.lastBackupAddedAt) {
           h.lastBackupAdded = r.dataAdded();
           h.lastBackupAddedAt = r.finishedAt();
         }
+        changed(h);
         applyToMemory(h, r.alerts());
       }
       jobTracker.tell(new JobTracker.RecordJobFinished(
@@ -344,8 +349,10 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
 
   private Behavior<Command> onHostEnrolled(HostEnrolled m) {
     HostRow r = m.host();
-    hosts.putIfAbsent(r.id(), new HostState(r.id(), r.name(), r.enrolledAt(), r.lastSeenAt(), r.agentVersion(),
-        r.resticVersion(), r.os()));
+    if (hosts.putIfAbsent(r.id(), new HostState(r.id(), r.name(), r.enrolledAt(), r.lastSeenAt(), r.agentVersion(),
+        r.resticVersion(), r.os())) == null) {
+      sample = null;
+    }
     return this;
   }
 
@@ -377,6 +384,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
     }
     HostState h = hosts.remove(m.hostId());
     if (h != null) {
+      sample = null;
       if (h.connection != null) {
         getContext().unwatch(h.connection);
         h.connection.tell(AgentConnection.Revoked.INSTANCE);
@@ -404,22 +412,28 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
   private Behavior<Command> onAlertAcknowledged(AlertAcknowledged m) {
     HostState h = hosts.get(m.alert().hostId());
     if (h != null && m.alert().open() && h.openAlerts.containsKey(m.alert().kind())) {
+      // Same kinds open, so the sample (which does not show acknowledgement) is unchanged.
       h.openAlerts.put(m.alert().kind(), m.alert());
     }
     return this;
   }
 
+  /** The same sample for every scrape until something in it changes; rebuilt, it reuses unchanged hosts' samples. */
   private Behavior<Command> onGetSample(GetSample m) {
-    List<HostSample> out = new ArrayList<>(hosts.size());
-    Map<AlertKind, Integer> byKind = new EnumMap<>(AlertKind.class);
-    int connected = 0;
-    for (HostState h : hosts.values()) {
-      if (h.online()) connected++;
-      for (AlertKind k : h.openAlerts.keySet()) byKind.merge(k, 1, Integer::sum);
-      out.add(new HostSample(h.name, h.online(), h.lastSeen == 0 ? -1 : h.lastSeen, Map.copyOf(h.lastJob),
-          Map.copyOf(h.lastSuccess), h.lastBackupAdded, h.openAlerts.size(), h.agentVersion, h.resticVersion, h.os));
+    if (sample == null) {
+      HostSample[] out = new HostSample[hosts.size()];
+      Map<AlertKind, Integer> byKind = new EnumMap<>(AlertKind.class);
+      int connected = 0;
+      int i = 0;
+      for (HostState h : hosts.values()) {
+        if (h.online()) connected++;
+        for (AlertKind k : h.openAlerts.keySet()) byKind.merge(k, 1, Integer::sum);
+        out[i++] = h.sample();
+      }
+      // List.of copies the array once into an immutable list, which FleetSample then keeps as it is.
+      sample = new FleetSample(List.of(out), connected, byKind);
     }
-    m.replyTo().tell(new FleetSample(out, connected, byKind));
+    m.replyTo().tell(sample);
     return this;
   }
 
@@ -434,6 +448,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
         h.connection.tell(AgentConnection.Silent.INSTANCE);
         getContext().unwatch(h.connection);
         h.connection = null;
+        changed(h);
       }
       raiseOnce(h, AlertKind.AGENT_OFFLINE, AlertRules.offlineMessage(h.name, agentSettings.offlineAfter()), now);
     }
@@ -481,6 +496,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
   }
 
   private void applyToMemory(HostState h, AlertStore.Applied applied) {
+    if (!applied.resolved().isEmpty() || !applied.raised().isEmpty()) changed(h);
     for (AlertRow r : applied.resolved()) {
       h.openAlerts.remove(r.kind());
       getContext().getLog().info("Alert [{}] of host [{}] resolved", r.kind().wire(), h.name);
@@ -489,6 +505,12 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
       h.openAlerts.put(r.kind(), r);
       getContext().getLog().warn("Alert [{}] raised: {}", r.kind().wire(), r.message());
     }
+  }
+
+  /** {@code h} changed something its sample shows: its sample and the fleet's are built anew when next asked. */
+  private void changed(HostState h) {
+    h.changed();
+    sample = null;
   }
 
   private Behavior<Command> flush(ActorRef<Done> replyTo) {

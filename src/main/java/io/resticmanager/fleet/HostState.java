@@ -2,12 +2,19 @@ package io.resticmanager.fleet;
 
 import io.resticmanager.agents.AgentConnection;
 import io.resticmanager.jobs.JobKind;
+import io.resticmanager.metrics.HostSample;
 import io.resticmanager.store.AlertRow;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 
-/** One host's live state. Mutable, owned by {@link Fleet}, never shared outside it. Times are epoch millis. */
+/**
+ * One host's live state. Mutable, owned by {@link Fleet}, never shared outside it. Times are epoch millis.
+ *
+ * <p>What {@code /metrics} shows of the host is built once into an immutable {@link HostSample} and
+ * kept until {@link #changed()}, so a scrape of an unchanged host allocates nothing. The per-kind job
+ * maps are immutable and replaced on change, so even a rebuilt sample shares them instead of copying.
+ */
 final class HostState {
   final String id;
   final String name;
@@ -18,12 +25,16 @@ final class HostState {
   String resticVersion;
   String os;
   ActorRef<AgentConnection.Command> connection;
-  final Map<JobKind, Long> lastJob = new EnumMap<>(JobKind.class);
-  final Map<JobKind, Long> lastSuccess = new EnumMap<>(JobKind.class);
+  /** Immutable; replaced by {@link #jobFinished}. */
+  Map<JobKind, Long> lastJob = Map.of();
+  /** Immutable; replaced by {@link #jobFinished}. */
+  Map<JobKind, Long> lastSuccess = Map.of();
   long lastBackupAdded = -1;
   /** When the backup that {@link #lastBackupAdded} comes from finished; 0 when unknown (after a restart). */
   long lastBackupAddedAt;
   final Map<AlertKind, AlertRow> openAlerts = new EnumMap<>(AlertKind.class);
+  /** {@link #sample()} as last built; null when something it shows changed since. */
+  private HostSample sample;
 
   HostState(String id, String name, long enrolledAt, long lastSeen, String agentVersion, String resticVersion,
       String os) {
@@ -38,5 +49,38 @@ final class HostState {
 
   boolean online() {
     return connection != null;
+  }
+
+  /** A job of {@code kind} finished at {@code at}; the newest end per kind is kept. */
+  void jobFinished(JobKind kind, boolean succeeded, long at) {
+    lastJob = later(lastJob, kind, at);
+    if (succeeded) lastSuccess = later(lastSuccess, kind, at);
+  }
+
+  private static Map<JobKind, Long> later(Map<JobKind, Long> ends, JobKind kind, long at) {
+    Long known = ends.get(kind);
+    if (known != null && known >= at) return ends;
+    Map<JobKind, Long> next = new EnumMap<>(JobKind.class);
+    next.putAll(ends);
+    next.put(kind, at);
+    return Map.copyOf(next);
+  }
+
+  /**
+   * What {@code /metrics} shows of this host. The same object until {@link #changed()}, which whoever
+   * changes the connection, the last seen time, the job maps, the last backup's added bytes, the set of
+   * open alerts or the versions must call.
+   */
+  HostSample sample() {
+    if (sample == null) {
+      sample = new HostSample(name, online(), lastSeen == 0 ? -1 : lastSeen, lastJob, lastSuccess, lastBackupAdded,
+          openAlerts.size(), agentVersion, resticVersion, os);
+    }
+    return sample;
+  }
+
+  /** Something {@link #sample()} shows has changed: the next sample is built anew. */
+  void changed() {
+    sample = null;
   }
 }

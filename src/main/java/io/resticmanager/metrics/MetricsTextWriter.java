@@ -58,14 +58,15 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
   }
 
   /**
-   * The exposition as consecutive chunks of about 64 KiB, rendered lazily as they are taken: a caller
-   * that sends each chunk before asking for the next (a chunked HTTP entity) never holds the whole
-   * body. Each array is new and exactly filled; their concatenation equals {@link #toBytes}. The
-   * iterator is not thread-safe; the snapshot may be shared.
+   * The exposition as consecutive chunks, rendered lazily as they are taken: a caller that sends each
+   * chunk before asking for the next (a chunked HTTP entity) never holds the whole body. Every chunk but
+   * the last holds at least {@code chunkBytes} (it ends at the first row boundary past that), so the
+   * caller picks the size that suits its transport. Each array is new and exactly filled; their
+   * concatenation equals {@link #toBytes}. The iterator is not thread-safe; the snapshot may be shared.
    */
-  public final Iterator<byte[]> chunks(MetricsSnapshot snapshot) {
+  public final Iterator<byte[]> chunks(MetricsSnapshot snapshot, int chunkBytes) {
     Rendering rendering = new Rendering(snapshot);
-    TextBuffer buffer = new TextBuffer(CHUNK + 8 * 1024);
+    TextBuffer buffer = new TextBuffer(chunkBytes + 8 * 1024);
     return new Iterator<>() {
       private boolean done;
 
@@ -78,7 +79,7 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
       public byte[] next() {
         if (done) throw new NoSuchElementException();
         buffer.reset();
-        done = rendering.fill(buffer, CHUNK);
+        done = rendering.fill(buffer, chunkBytes);
         return buffer.toByteArray();
       }
     };

@@ -3,6 +3,8 @@ package io.resticmanager.fleet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.agents.AgentConnection;
@@ -258,6 +260,146 @@ class FleetTest {
     assertEquals(was.lastBackupAddedBytes(), is.lastBackupAddedBytes());
     assertEquals(was.openAlerts(), is.openAlerts());
     assertEquals(was.agentVersion(), is.agentVersion());
+  }
+
+  // ------------------------------------------------------------------ the sample is kept until it changes
+
+  @Test
+  void scrapesOfAnUnchangedFleetGetTheSameSampleWhateverElseHappens() {
+    HostRow h = enroll("steady", T0);
+    enroll("idle", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    connect(h, testKit.createTestProbe());
+    UUID job = UUID.randomUUID();
+    startJob(h, job, JobKind.BACKUP, T0);
+    finishJob(h, job, JobStatus.FAILED, T0 + 1_000);
+    FleetSample first = sample();
+
+    // None of these changes what /metrics shows.
+    assertEquals(Fleet.JobReply.Outcome.STORED, startJob(h, UUID.randomUUID(), JobKind.CHECK, T0 + 2_000));
+    assertInstanceOf(Fleet.JobSent.class, runJob(h.id(), JobKind.CHECK));
+    hostList();
+    AlertRow open = openAlerts().get(0);
+    AlertRow acked = await(alerts.acknowledge(open.id(), T0 + 3_000)).orElseThrow();
+    fleet.tell(new Fleet.AlertAcknowledged(acked));
+    assertEquals(new Fleet.Removed(false), remove("no-such-host"));
+
+    assertSame(first, sample());
+    assertEquals(Map.of(AlertKind.BACKUP_FAILED, 1), first.openAlertsByKind());
+  }
+
+  @Test
+  void everyChangeToWhatTheSampleShowsGivesANewSampleAndUnchangedHostsKeepTheirs() throws Exception {
+    HostRow h = enroll("busy", T0);
+    HostRow other = enroll("bystander", T0);
+    start(Duration.ofMillis(800), Duration.ofHours(26), Duration.ofHours(1));
+    FleetSample s = sample();
+    HostSample bystander = host(s, "bystander");
+    assertFalse(host(s, "busy").online());
+
+    // Hello: online, versions, last seen.
+    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    connect(h, conn);
+    s = changedSample(s);
+    assertEquals(1, s.agentsConnected());
+    assertTrue(host(s, "busy").online());
+    assertEquals("agent-9", host(s, "busy").agentVersion());
+    assertEquals(T0, host(s, "busy").lastSeenEpochMillis());
+    assertSame(bystander, host(s, "bystander"));
+
+    // A frame: last seen.
+    now.addAndGet(100);
+    fleet.tell(new Fleet.AgentSeen(h.id()));
+    s = changedSample(s);
+    assertEquals(T0 + 100, host(s, "busy").lastSeenEpochMillis());
+
+    // A hello with other versions, on a new connection that replaces the old.
+    TestProbe<AgentConnection.Command> conn2 = testKit.createTestProbe();
+    fleet.tell(new Fleet.AgentConnected(h.id(), new Frame.Hello(1, "agent-10", "0.18.0", "busy", "freebsd"),
+        conn2.getRef()));
+    s = changedSample(s);
+    assertEquals(List.of("agent-10", "0.18.0", "freebsd"), List.of(host(s, "busy").agentVersion(),
+        host(s, "busy").resticVersion(), host(s, "busy").os()));
+
+    // A failed backup: last job, added bytes, an open alert.
+    UUID failed = UUID.randomUUID();
+    startJob(h, failed, JobKind.BACKUP, now.get());
+    finishJob(h, failed, JobStatus.FAILED, now.get() + 10);
+    s = changedSample(s);
+    assertEquals(Map.of(JobKind.BACKUP, now.get() + 10), host(s, "busy").lastJobEpochMillis());
+    assertEquals(Map.of(), host(s, "busy").lastSuccessEpochMillis());
+    assertEquals(4321, host(s, "busy").lastBackupAddedBytes());
+    assertEquals(1, host(s, "busy").openAlerts());
+    assertEquals(Map.of(AlertKind.BACKUP_FAILED, 1), s.openAlertsByKind());
+
+    // A succeeded backup: last success, and the alert resolved.
+    UUID ok = UUID.randomUUID();
+    startJob(h, ok, JobKind.BACKUP, now.get());
+    finishJob(h, ok, JobStatus.SUCCEEDED, now.get() + 20);
+    s = changedSample(s);
+    assertEquals(Map.of(JobKind.BACKUP, now.get() + 20), host(s, "busy").lastSuccessEpochMillis());
+    assertEquals(0, host(s, "busy").openAlerts());
+    assertEquals(Map.of(), s.openAlertsByKind());
+    assertSame(bystander, host(s, "bystander"));
+
+    // A job that changes no alert: last job and last success only.
+    UUID check = UUID.randomUUID();
+    startJob(h, check, JobKind.CHECK, now.get());
+    finishJob(h, check, JobStatus.SUCCEEDED, now.get() + 30);
+    s = changedSample(s);
+    assertEquals(now.get() + 30, host(s, "busy").lastSuccessEpochMillis().get(JobKind.CHECK));
+
+    // The connection ends.
+    fleet.tell(new Fleet.AgentDisconnected(h.id(), conn2.getRef()));
+    s = changedSample(s);
+    assertFalse(host(s, "busy").online());
+    assertEquals(0, s.agentsConnected());
+
+    // A connection actor that stops.
+    TestProbe<AgentConnection.Command> conn3 = testKit.createTestProbe();
+    connect(h, conn3);
+    s = changedSample(s);
+    assertTrue(host(s, "busy").online());
+    conn3.stop();
+    Await.until(WAIT, this::sample, x -> !host(x, "busy").online());
+
+    // A silent connection the liveness check drops; then, once stored, the agent_offline alerts it raises.
+    TestProbe<AgentConnection.Command> conn4 = testKit.createTestProbe();
+    connect(h, conn4);
+    s = changedSample(s);
+    assertTrue(host(s, "busy").online());
+    CountDownLatch writer = stallWriter();
+    now.addAndGet(1_000);
+    conn4.expectMessage(WAIT, AgentConnection.Silent.INSTANCE);
+    s = changedSample(s);
+    assertFalse(host(s, "busy").online());
+    assertEquals(Map.of(), s.openAlertsByKind());
+    writer.countDown();
+    Await.until(WAIT, this::sample, x -> x.openAlertsByKind().equals(Map.of(AlertKind.AGENT_OFFLINE, 2)));
+
+    // Enrolment and removal.
+    s = sample();
+    HostRow late = enroll("late", now.get());
+    fleet.tell(new Fleet.HostEnrolled(late));
+    s = changedSample(s);
+    assertEquals(List.of("busy", "bystander", "late"), names(s));
+    assertEquals(new Fleet.Removed(true), remove(other.id()));
+    s = changedSample(s);
+    assertEquals(List.of("busy", "late"), names(s));
+  }
+
+  private FleetSample changedSample(FleetSample previous) {
+    FleetSample next = sample();
+    assertNotSame(previous, next, "a change gives a new sample");
+    return next;
+  }
+
+  private static HostSample host(FleetSample s, String name) {
+    return s.hosts().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  private static List<String> names(FleetSample s) {
+    return s.hosts().stream().map(HostSample::name).sorted().toList();
   }
 
   // ------------------------------------------------------------------ agent_offline

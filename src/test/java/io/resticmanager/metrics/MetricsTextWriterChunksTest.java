@@ -51,11 +51,16 @@ class MetricsTextWriterChunksTest {
     MetricsSnapshot snapshot = large();
     for (MetricsTextWriter writer : List.of(PrometheusTextWriter.INSTANCE, OpenMetricsTextWriter.INSTANCE)) {
       byte[] whole = onePass(writer, snapshot);
-      List<Integer> sizes = new ArrayList<>();
-      assertArrayEquals(whole, concatenated(writer.chunks(snapshot), sizes));
-      assertTrue(sizes.size() > 4, "several chunks, not " + sizes);
-      for (int size : sizes) {
-        assertTrue(size > 0 && size < 80 * 1024, "chunk of " + size + " bytes");
+      for (int chunkBytes : new int[] {16 * 1024, 64 * 1024}) {
+        List<Integer> sizes = new ArrayList<>();
+        assertArrayEquals(whole, concatenated(writer.chunks(snapshot, chunkBytes), sizes));
+        assertTrue(sizes.size() > 4, "several chunks, not " + sizes);
+        for (int i = 0; i < sizes.size(); i++) {
+          int size = sizes.get(i);
+          boolean last = i == sizes.size() - 1;
+          assertTrue(size > 0 && (last || size >= chunkBytes) && size < chunkBytes + 16 * 1024,
+              "chunk of " + size + " bytes for " + chunkBytes);
+        }
       }
       assertArrayEquals(whole, writer.toBytes(snapshot));
     }
@@ -63,11 +68,11 @@ class MetricsTextWriterChunksTest {
 
   @Test
   void anEmptySnapshotIsOneChunk() {
-    Iterator<byte[]> prometheus = PrometheusTextWriter.INSTANCE.chunks(MetricsSnapshot.of());
+    Iterator<byte[]> prometheus = PrometheusTextWriter.INSTANCE.chunks(MetricsSnapshot.of(), 64 * 1024);
     assertEquals(0, prometheus.next().length);
     assertFalse(prometheus.hasNext());
     assertThrows(NoSuchElementException.class, prometheus::next);
-    Iterator<byte[]> openMetrics = OpenMetricsTextWriter.INSTANCE.chunks(MetricsSnapshot.of());
+    Iterator<byte[]> openMetrics = OpenMetricsTextWriter.INSTANCE.chunks(MetricsSnapshot.of(), 64 * 1024);
     assertEquals("# EOF\n", new String(openMetrics.next(), java.nio.charset.StandardCharsets.UTF_8));
     assertFalse(openMetrics.hasNext());
   }
