@@ -279,6 +279,7 @@ class MetricsEndToEndIT {
     assertEquals(200, zipped.statusCode());
     assertEquals("gzip", zipped.headers().firstValue("Content-Encoding").orElse(""));
     assertEquals(TEXT, zipped.headers().firstValue("Content-Type").orElse(""));
+    assertEquals("Accept-Encoding", zipped.headers().firstValue("Vary").orElse(""), "caches keep the variants apart");
     String unzipped = gunzip(zipped.body());
     Exposition z = Exposition.parse(unzipped);
     Exposition plain = Exposition.parse(utf8(scrape(live, TOKEN)));
@@ -287,6 +288,7 @@ class MetricsEndToEndIT {
 
     HttpResponse<byte[]> asIs = scrape(live, TOKEN);
     assertTrue(asIs.headers().firstValue("Content-Encoding").isEmpty(), asIs.headers().toString());
+    assertEquals("Accept-Encoding", asIs.headers().firstValue("Vary").orElse(""));
     assertTrue(utf8(asIs).startsWith("# HELP "));
     for (String refusal : List.of("identity", "gzip;q=0", "br")) {
       HttpResponse<byte[]> r = send(live, request(live, TOKEN).header("Accept-Encoding", refusal));
