@@ -169,7 +169,7 @@ final class AgentMessageStage extends GraphStage<FlowShape<FrameHandler.Output, 
     public void onPush() {
       FrameHandler.Output e = grab(in);
       if (e instanceof FrameHandler.TextMessagePart p) {
-        onPart(p.data(), AgentSocket.utf8Length(p.data()), p.last());
+        onPart(p.data(), utf8Length(p.data()), p.last());
       } else if (e instanceof FrameHandler.BinaryMessagePart p) {
         onPart(null, p.data().size(), p.last());
       } else if (e instanceof FrameHandler.PeerClosed) {
@@ -303,6 +303,16 @@ final class AgentMessageStage extends GraphStage<FlowShape<FrameHandler.Output, 
       tellEnded(null);
       cancelStage(cause);
     }
+  }
+
+  /** The UTF-8 length of {@code s}, without encoding it. */
+  static long utf8Length(String s) {
+    long n = s.length();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) n += c >= 0x800 && !Character.isSurrogate(c) ? 2 : 1;
+    }
+    return n;
   }
 
   private static Object textFrame(String text) {

@@ -49,8 +49,6 @@ import scala.Option;
  */
 public final class AgentSocket {
   private static final int OUTBOUND_BUFFER = 512;
-  private static final int CLOSE_NORMAL = 1000;
-  private static final byte OPCODE_CLOSE = 8;
 
   private final ActorSystem<?> system;
   private final ActorRef<Fleet.Command> fleet;
@@ -141,14 +139,5 @@ public final class AgentSocket {
     Aborted() {
       super("agent socket aborted", null, false, false);
     }
-  }
-
-  static long utf8Length(String s) {
-    long n = s.length();
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c >= 0x80) n += c >= 0x800 && !Character.isSurrogate(c) ? 2 : 1;
-    }
-    return n;
   }
 }

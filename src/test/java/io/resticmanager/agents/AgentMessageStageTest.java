@@ -204,6 +204,13 @@ class AgentMessageStageTest {
   }
 
   @Test
+  void theCapCountsUtf8BytesNotChars() {
+    String s = "a\u00e9\u20ac\ud83d\ude00"; // 1 + 2 + 3 + 4 bytes
+    assertEquals(s.getBytes(StandardCharsets.UTF_8).length, AgentMessageStage.utf8Length(s));
+    assertEquals(10, AgentMessageStage.utf8Length(s));
+  }
+
+  @Test
   void abortRunsTheResetItWasGiven() {
     channel.abort();
     assertEquals(1, aborts.get());
