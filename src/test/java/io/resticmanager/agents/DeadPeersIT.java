@@ -77,8 +77,7 @@ class DeadPeersIT {
     TestServer.Enrolled host = server.enroll(name);
     double connectedBefore = agentsConnected();
     try (RawWebSocket ws = RawWebSocket.open(server.port(), host.agentToken(), 0)) {
-      ws.sendText(TestAgent.hello(name));
-      assertTrue(ws.readText(WAIT).contains("\"welcome\""));
+      ws.hello(name, WAIT);
       Await.until(WAIT, () -> agentsConnected() == connectedBefore + 1);
       ActorRef<Object> connection = connectionActor(host.hostId());
       long silentSince = System.nanoTime();

@@ -78,8 +78,7 @@ class HostileFramesIT {
     TestServer.Enrolled host = server.enroll(name);
     try (RawWebSocket ws = RawWebSocket.open(server.port(), host.agentToken(), 0);
         TestAgent bystander = agent("endless-bystander")) {
-      ws.sendText(TestAgent.hello(name));
-      assertTrue(ws.readText(WAIT).contains("\"welcome\""));
+      ws.hello(name, WAIT);
       byte[] part = "x".repeat(64 * 1024).getBytes(UTF_8);
       AtomicLong sent = new AtomicLong();
       // A peer that never finishes its message and never answers the close: keeps writing until the
@@ -110,8 +109,7 @@ class HostileFramesIT {
     TestServer.Enrolled host = server.enroll(name);
     try (RawWebSocket flood = RawWebSocket.open(server.port(), host.agentToken(), 0);
         TestAgent victim = agent("victim")) {
-      flood.sendText(TestAgent.hello(name));
-      assertTrue(flood.readText(WAIT).contains("\"welcome\""));
+      flood.hello(name, WAIT);
       byte[] tiny = RawWebSocket.encode(true, RawWebSocket.TEXT, "{\"type\":\"heartbeat\"}".getBytes(UTF_8));
       long floodNanos = Duration.ofSeconds(3).toNanos();
       AtomicLong frames = new AtomicLong();
@@ -160,8 +158,7 @@ class HostileFramesIT {
     TestServer.Enrolled host = server.enroll(name);
     try (RawWebSocket ws = RawWebSocket.open(server.port(), host.agentToken(), 0);
         TestAgent bystander = agent("utf8-bystander")) {
-      ws.sendText(TestAgent.hello(name));
-      assertTrue(ws.readText(WAIT).contains("\"welcome\""));
+      ws.hello(name, WAIT);
       byte[] bad = {'{', '"', 't', 'y', 'p', 'e', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
       ws.sendFrame(true, RawWebSocket.TEXT, bad);
       assertEquals(1007, ws.awaitClose(WAIT), "RFC 6455 §8.1: invalid UTF-8 fails the connection");

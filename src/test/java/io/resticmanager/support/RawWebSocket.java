@@ -166,6 +166,13 @@ public final class RawWebSocket implements AutoCloseable {
     return new Frame((b0 & 0x80) != 0, b0 & 0x0F, payload);
   }
 
+  /** Says {@code hello} as host {@code name}; fails unless the next text within {@code timeout} is the welcome. */
+  public void hello(String name, Duration timeout) throws IOException {
+    sendText(TestAgent.hello(name));
+    String reply = readText(timeout);
+    if (reply == null || !reply.contains("\"welcome\"")) throw new AssertionError("no welcome, got: " + reply);
+  }
+
   /** The next text frame's text within {@code timeout} (other frames are skipped); null if none came. */
   public String readText(Duration timeout) throws IOException {
     long end = System.nanoTime() + timeout.toNanos();

@@ -48,8 +48,11 @@ public final class ServerApi {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A plain GET: no body, no Content-Type. */
   public HttpResponse<String> get(String path, String bearer) throws Exception {
-    return send("GET", path, bearer, null);
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(20)).GET();
+    if (bearer != null) b.header("Authorization", "Bearer " + bearer);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** An admin GET that must answer 200; returns the body. */

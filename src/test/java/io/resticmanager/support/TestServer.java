@@ -5,12 +5,9 @@ import io.resticmanager.server.Server;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -27,7 +24,7 @@ public final class TestServer implements AutoCloseable {
   private final String hocon;
   private final Map<String, String> env;
   private Server server;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private ServerApi api;
 
   private TestServer(Path dataDir, String hocon, Map<String, String> env) {
     this.dataDir = dataDir;
@@ -56,6 +53,7 @@ public final class TestServer implements AutoCloseable {
     Path conf = dataDir.resolve("test-server.conf");
     Files.writeString(conf, hocon);
     server = Server.start(SettingsLoader.load(java.util.Optional.of(conf), env));
+    api = new ServerApi(server.port(), server.adminToken(), null);
   }
 
   /** Stops gracefully and starts again on the same data dir and port. */
@@ -82,26 +80,25 @@ public final class TestServer implements AutoCloseable {
     return server.adminToken();
   }
 
+  /** The HTTP API of this server, with its admin token (no metrics token). */
+  public ServerApi api() {
+    return api;
+  }
+
   public URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + port() + path);
+    return api().uri(path);
   }
 
   public URI wsUri() {
-    return URI.create("ws://127.0.0.1:" + port() + "/api/v1/agents/ws");
+    return api().wsUri();
   }
 
   public HttpResponse<String> get(String path, String bearer) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(20)).GET();
-    if (bearer != null) b.header("Authorization", "Bearer " + bearer);
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return api().get(path, bearer);
   }
 
   public HttpResponse<String> send(String method, String path, String bearer, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(20))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-        .header("Content-Type", "application/json");
-    if (bearer != null) b.header("Authorization", "Bearer " + bearer);
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return api().send(method, path, bearer, body);
   }
 
   public HttpResponse<String> admin(String method, String path, String body) throws Exception {
@@ -113,13 +110,7 @@ public final class TestServer implements AutoCloseable {
 
   /** Enrolls {@code hostname} through the real API. */
   public Enrolled enroll(String hostname) throws Exception {
-    HttpResponse<String> t = admin("POST", "/api/v1/enrollment-tokens", "{}");
-    if (t.statusCode() != 201) throw new AssertionError("enrollment token: " + t.statusCode() + " " + t.body());
-    String token = field(t.body(), "token");
-    HttpResponse<String> e = send("POST", "/api/v1/agents/enroll", null,
-        "{\"enrollment_token\":\"" + token + "\",\"hostname\":\"" + hostname + "\"}");
-    if (e.statusCode() != 201) throw new AssertionError("enroll: " + e.statusCode() + " " + e.body());
-    return new Enrolled(field(e.body(), "host_id"), field(e.body(), "agent_token"));
+    return api().enroll(hostname);
   }
 
   /** A string field of a flat JSON reply (host_id, agent_token, token, job_id). */
