@@ -10,6 +10,7 @@ import io.resticmanager.jobs.JobDurations;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
 import io.resticmanager.metrics.FleetSample;
+import io.resticmanager.metrics.HostRows;
 import io.resticmanager.metrics.HostSample;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -141,6 +142,38 @@ public final class FleetFixture {
           h.keptLastSuccess, h.lastBackupAdded, h.openAlerts, h.agentVersion, h.resticVersion, h.os);
     }
     return new FleetSample(List.of(out), connected, byKind);
+  }
+
+  /** What the fleet keeps now: each host's sample until it changes, and every host's rows rendered. */
+  private HostSample[] kept;
+  private HostRows rows;
+  private int nextSeen;
+
+  /**
+   * What {@code Fleet.onGetSample} replies now after {@code seen} hosts sent a frame since the last scrape
+   * (their last-seen time moves on): those hosts' samples are rebuilt and their rows re-rendered, everything
+   * else is kept. 0 is a scrape of an unchanged fleet; the load tool's back-to-back scrapes see about 15.
+   */
+  public FleetSample keptSample(int seen) {
+    if (kept == null) {
+      kept = resampledAfterFrames().hosts().toArray(new HostSample[0]);
+      rows = HostRows.of(List.of(kept));
+    }
+    for (int n = 0; n < seen; n++) {
+      int i = nextSeen++ % hosts.size();
+      MutableHost h = hosts.get(i);
+      h.lastSeen += 1_000;
+      kept[i] = new HostSample(h.name, h.online, h.lastSeen, h.keptLastJob, h.keptLastSuccess, h.lastBackupAdded,
+          h.openAlerts, h.agentVersion, h.resticVersion, h.os);
+      rows.put(kept[i]);
+    }
+    Map<AlertKind, Integer> byKind = new EnumMap<>(AlertKind.class);
+    int connected = 0;
+    for (MutableHost h : hosts) {
+      if (h.online) connected++;
+      if (h.openAlerts > 0) byKind.merge(AlertKind.BACKUP_FAILED, 1, Integer::sum);
+    }
+    return new FleetSample(List.of(kept), connected, byKind, rows.render());
   }
 
   /** A client_java registry with the same families, series and values as {@link #sample()}. */

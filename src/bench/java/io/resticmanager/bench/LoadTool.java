@@ -78,6 +78,7 @@ public final class LoadTool {
               --small-fleet=1000                    hosts of the fleet used for /metrics and throughput
               --throughput-agents=100 --in-flight=8 --warmup-seconds=5 --seconds=20
               --scrapes=100 --gzip-scrapes=20
+              --scrape-client=raw                   raw: a lean keep-alive reader (Scraper); jdk: java.net.http
               --server-jar=target/restic-manager.jar --server-heap=1g --data-dir=<temp dir>
               --server-jvm-args="-XX:StartFlightRecording=filename=/tmp/{name}.jfr"   extra JVM options of the server
               --histogram=true                      class histogram diff of the server at the largest idle level
@@ -419,7 +420,8 @@ public final class LoadTool {
     line("");
     line("## /metrics latency with " + String.format("%,d", hosts) + " hosts");
     line("");
-    line("Sequential scrapes on one connection; the time is from sending the request to the last byte of the body.");
+    line("Sequential scrapes on one connection (" + (opt("scrape-client", "raw").equals("jdk") ? "java.net.http client"
+        : "raw keep-alive reader") + "); the time is from sending the request to the last byte of the body.");
     line("");
     line("| encoding | scrapes | body bytes | p50 (ms) | p99 (ms) | max (ms) | goal (p99 ≤ 50 ms at 10,000 hosts) |");
     line("|---|---:|---:|---:|---:|---:|---|");
@@ -428,19 +430,38 @@ public final class LoadTool {
   }
 
   private void scrapeRow(ServerUnderTest server, int hosts, int n, boolean gzip) throws Exception {
+    boolean jdk = opt("scrape-client", "raw").equals("jdk");
     HttpRequest.Builder b = HttpRequest.newBuilder(server.base.resolve("/metrics")).timeout(Duration.ofSeconds(30))
         .header("Authorization", "Bearer " + server.metricsToken);
     if (gzip) b.header("Accept-Encoding", "gzip");
     HttpRequest request = b.build();
     Latencies latencies = new Latencies();
+    List<long[]> slowest = new ArrayList<>();
     long bytes = 0;
-    for (int i = -Math.max(5, n / 10); i < n; i++) {
-      long t0 = System.nanoTime();
-      HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-      long took = System.nanoTime() - t0;
-      if (r.statusCode() != 200) throw new IllegalStateException("/metrics -> " + r.statusCode());
-      if (i >= 0) latencies.add(took);
-      bytes = r.body().length;
+    try (Scraper scraper = new Scraper(server.base, server.metricsToken)) {
+      int warmup = Math.max(5, n / 10);
+      for (int i = -warmup; i < n; i++) {
+        int status;
+        long t0 = System.nanoTime();
+        if (jdk) {
+          HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+          status = r.statusCode();
+          bytes = r.body().length;
+        } else {
+          Scraper.Response r = scraper.scrape(gzip, i == -warmup);
+          status = r.status();
+          bytes = r.bodyBytes();
+          if (r.body() != null) checkExposition(r, gzip);
+        }
+        long took = System.nanoTime() - t0;
+        if (status != 200) throw new IllegalStateException("/metrics -> " + status);
+        if (i >= 0) {
+          latencies.add(took);
+          slowest.add(new long[] {took, System.currentTimeMillis() - took / 1_000_000});
+          slowest.sort((a, c) -> Long.compare(c[0], a[0]));
+          if (slowest.size() > 3) slowest.remove(3);
+        }
+      }
     }
     double p99 = latencies.percentileMillis(99);
     line(String.format(Locale.ROOT, "| %s | %d | %,d | %.1f | %.1f | %.1f | %s |", gzip ? "gzip" : "identity", n, bytes,
@@ -448,6 +469,25 @@ public final class LoadTool {
         hosts < 10_000 ? "" : p99 <= 50 ? "met" : "missed"));
     progress(String.format(Locale.ROOT, "/metrics %s at %d hosts: p50 %.1f ms, p99 %.1f ms", gzip ? "gzip" : "plain",
         hosts, latencies.percentileMillis(50), p99));
+    for (long[] slow : slowest) {
+      progress(String.format(Locale.ROOT, "  slow: %.1f ms from %s", slow[0] / 1e6, java.time.Instant.ofEpochMilli(slow[1])));
+    }
+  }
+
+  /** The raw scraper's first body of a row, read whole: an exposition (gunzipped when asked for) that ends. */
+  private static void checkExposition(Scraper.Response r, boolean gzip) throws java.io.IOException {
+    if (r.gzipped() != gzip) throw new IllegalStateException("gzip asked: " + gzip + ", gzipped: " + r.gzipped());
+    byte[] body = r.body();
+    if (gzip) {
+      try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(body))) {
+        body = in.readAllBytes();
+      }
+    }
+    String text = new String(body, java.nio.charset.StandardCharsets.UTF_8);
+    if (!text.startsWith("# HELP restic_manager_") || !text.contains("\nrestic_manager_build_info{")
+        || !text.endsWith("\n")) {
+      throw new IllegalStateException("the raw scraper read no whole exposition (" + body.length + " bytes)");
+    }
   }
 
   /** With --hold-seconds=N, keeps the server and its agents up for N seconds (bounded) for manual probes. */

@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * pid (known for a child; {@code --server-pid} otherwise).
  */
 final class ServerUnderTest implements AutoCloseable {
-  private static final Pattern USED = Pattern.compile("total (\\d+)K, used (\\d+)K");
+  /** G1 and Parallel: "total 1048576K, used 20480K"; ZGC: "used 40M, capacity"; Shenandoah: "16943K used". */
+  private static final Pattern USED = Pattern.compile("used (\\d+)([KMG])\\b|(\\d+)([KMG]) used");
 
   final URI base;
   final String adminToken;
@@ -117,7 +118,13 @@ final class ServerUnderTest implements AutoCloseable {
     String info = jcmd("GC.heap_info");
     Matcher m = USED.matcher(info);
     if (!m.find()) throw new IllegalStateException("cannot read heap from: " + info);
-    return Long.parseLong(m.group(2)) * 1024;
+    boolean first = m.group(1) != null;
+    long amount = Long.parseLong(first ? m.group(1) : m.group(3));
+    return amount << switch (first ? m.group(2) : m.group(4)) {
+      case "K" -> 10;
+      case "M" -> 20;
+      default -> 30;
+    };
   }
 
   /** Live objects by class: bytes per class name (forces a full GC). */

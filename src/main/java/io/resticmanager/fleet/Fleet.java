@@ -7,6 +7,7 @@ import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
 import io.resticmanager.jobs.JobTracker;
 import io.resticmanager.metrics.FleetSample;
+import io.resticmanager.metrics.HostRows;
 import io.resticmanager.metrics.HostSample;
 import io.resticmanager.store.AlertChange;
 import io.resticmanager.store.AlertRow;
@@ -117,6 +118,9 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
 
   private enum FlushTick implements Command { INSTANCE }
 
+  /** Render the rows of the hosts changed since the last rendering (sent to self once per batch of changes). */
+  private enum RenderRows implements Command { INSTANCE }
+
   private record StartStored(StartJob cmd, JobStore.StartOutcome outcome, Throwable failure) implements Command {}
 
   private record FinishStored(FinishJob cmd, JobStore.FinishOutcome outcome, Throwable failure)
@@ -155,6 +159,13 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
   private final Set<String> pendingRaises = new HashSet<>();
   /** What {@code /metrics} shows of the fleet; null after any change to it (see {@link #changed}). */
   private FleetSample sample;
+  /**
+   * Every host's rows of {@code /metrics}, kept rendered. Hosts changed since are in {@link #unrendered}
+   * and are rendered by a {@link RenderRows} the fleet sends itself when the first of them changes: after
+   * the change is complete, and spread over time rather than all at the next scrape.
+   */
+  private final HostRows rows = new HostRows();
+  private final Set<HostState> unrendered = new HashSet<>();
 
   public static Behavior<Command> create(Settings.Agents agents, Settings.Alerts alerts, Stores stores,
       ActorRef<JobTracker.Command> jobTracker, Initial initial, LongSupplier clock) {
@@ -184,6 +195,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
       HostState s = hosts.get(a.hostId());
       if (s != null) s.openAlerts.put(a.kind(), a);
     }
+    hosts.values().forEach(this::unrendered);
     long livenessMillis = Math.max(200, Math.min(5_000, agentSettings.offlineAfter().toMillis() / 4));
     timers.startTimerWithFixedDelay(LivenessTick.INSTANCE, Duration.ofMillis(livenessMillis));
     timers.startTimerWithFixedDelay(StalenessTick.INSTANCE, alertSettings.checkInterval());
@@ -211,6 +223,10 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
         .onMessage(GetSample.class, this::onGetSample)
         .onMessage(AlertsApplied.class, this::onAlertsApplied)
         .onMessageEquals(LivenessTick.INSTANCE, this::onLivenessTick)
+        .onMessageEquals(RenderRows.INSTANCE, () -> {
+          renderRows();
+          return this;
+        })
         .onMessageEquals(StalenessTick.INSTANCE, this::onStalenessTick)
         .onMessageEquals(FlushTick.INSTANCE, () -> flush(null))
         .onMessage(Flush.class, m -> flush(m.replyTo()))
@@ -351,6 +367,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
     HostRow r = m.host();
     if (hosts.putIfAbsent(r.id(), new HostState(r.id(), r.name(), r.enrolledAt(), r.lastSeenAt(), r.agentVersion(),
         r.resticVersion(), r.os())) == null) {
+      unrendered(hosts.get(r.id()));
       sample = null;
     }
     return this;
@@ -384,6 +401,8 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
     }
     HostState h = hosts.remove(m.hostId());
     if (h != null) {
+      unrendered.remove(h);
+      rows.remove(h.name);
       sample = null;
       if (h.connection != null) {
         getContext().unwatch(h.connection);
@@ -418,9 +437,13 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
     return this;
   }
 
-  /** The same sample for every scrape until something in it changes; rebuilt, it reuses unchanged hosts' samples. */
+  /**
+   * The same sample for every scrape until something in it changes; rebuilt, it reuses unchanged hosts'
+   * samples and rows, and renders the rows of hosts changed since the last {@link RenderRows}.
+   */
   private Behavior<Command> onGetSample(GetSample m) {
     if (sample == null) {
+      renderRows();
       HostSample[] out = new HostSample[hosts.size()];
       Map<AlertKind, Integer> byKind = new EnumMap<>(AlertKind.class);
       int connected = 0;
@@ -431,7 +454,7 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
         out[i++] = h.sample();
       }
       // List.of copies the array once into an immutable list, which FleetSample then keeps as it is.
-      sample = new FleetSample(List.of(out), connected, byKind);
+      sample = new FleetSample(List.of(out), connected, byKind, rows.render());
     }
     m.replyTo().tell(sample);
     return this;
@@ -510,7 +533,21 @@ public final class Fleet extends AbstractBehavior<Fleet.Command> {
   /** {@code h} changed something its sample shows: its sample and the fleet's are built anew when next asked. */
   private void changed(HostState h) {
     h.changed();
+    unrendered(h);
     sample = null;
+  }
+
+  private void unrendered(HostState h) {
+    if (unrendered.add(h) && unrendered.size() == 1) getContext().getSelf().tell(RenderRows.INSTANCE);
+  }
+
+  /** Renders the rows of the hosts changed since the last time, in name order (so that new hosts are appended). */
+  private void renderRows() {
+    if (unrendered.isEmpty()) return;
+    List<HostState> changedHosts = new ArrayList<>(unrendered);
+    changedHosts.sort(Comparator.comparing((HostState h) -> h.name));
+    for (HostState h : changedHosts) rows.put(h.sample());
+    unrendered.clear();
   }
 
   private Behavior<Command> flush(ActorRef<Done> replyTo) {

@@ -11,6 +11,7 @@ import io.resticmanager.metrics.OpenMetricsTextWriter;
 import io.resticmanager.metrics.PrometheusTextWriter;
 import io.resticmanager.metrics.ServerMetrics;
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,6 +35,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.javadsl.Compression;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.apache.pekko.util.ByteStringBuilder;
 import scala.concurrent.ExecutionContext;
 
 /**
@@ -44,15 +46,18 @@ import scala.concurrent.ExecutionContext;
  * file or trusted CIDR is configured. Renders from in-memory snapshots only: a scrape never waits on the
  * database.
  *
- * <p>The body is a chunked entity rendered lazily, one chunk of {@link #CHUNK_BYTES}
- * ({@link MetricsTextWriter#chunks}) each time the connection asks for more, each array handed to Pekko
- * without a copy: a scrape never holds the whole body, and gzip compresses chunk by chunk. Pekko asks for
- * the next chunk once the last one is in the socket's send buffer, so for a client that stops reading the
- * server keeps the snapshot, a chunk or two and what the kernel buffers, not the body. There is no
- * {@code Content-Length} (it would take rendering everything first): HTTP/1.1 clients get
- * {@code Transfer-Encoding: chunked}, HTTP/1.0 clients a body ended by closing the connection.
- * {@code HEAD} answers with the same headers as {@code GET}, chunked included, and renders no body: Pekko
- * cancels a HEAD response's body stream unread.
+ * <p>The body is rendered lazily, one part of {@link #CHUNK_BYTES} ({@link MetricsTextWriter#parts}) each
+ * time the connection asks for more, as a {@link ByteString} that wraps the part's pieces: the hosts' rows,
+ * rendered when each host's sample was made, are not copied until the socket writes them. A scrape never
+ * holds the whole body and allocates about a fifth of it (the wrappers and the small families), which keeps
+ * young collections rare while scrapes come back to back; gzip compresses part by part. Pekko asks for the next part once the last one is in the
+ * socket's send buffer, so for a client that stops reading the server keeps the snapshot, a part or two and
+ * what the kernel buffers, not the body. A plain body has its {@code Content-Length}, counted before it is
+ * rendered ({@link MetricsTextWriter#length}: each host's rows are rendered ahead of time, so their length
+ * is known); a gzipped body's length is known only once compressed, so it is sent with
+ * {@code Transfer-Encoding: chunked} (HTTP/1.0 clients: ended by closing the connection). {@code HEAD}
+ * answers with the same headers as {@code GET} and renders no body: Pekko cancels a HEAD response's body
+ * stream unread.
  *
  * <p>At most {@code maxInFlight} scrapes are admitted at once; excess ones get 503 at once. An admitted
  * scrape keeps its place until its body stream ends (sent, failed, or cancelled by a closing client or a
@@ -181,18 +186,35 @@ public final class MetricsRoutes extends ApiDirectives {
   private static HttpResponse render(Snapshots s, boolean openMetrics, boolean gzip, Slot slot) {
     MetricsTextWriter writer = openMetrics ? OpenMetricsTextWriter.INSTANCE : PrometheusTextWriter.INSTANCE;
     MetricsSnapshot snapshot = ServerMetrics.build(s.jobs(), s.fleet(), BuildInfo.current());
-    Source<ByteString, NotUsed> body = Source.fromIterator(() -> writer.chunks(snapshot, CHUNK_BYTES))
-        .map(ByteString::fromArrayUnsafe);
+    Source<ByteString, NotUsed> body = Source.fromIterator(() -> parts(writer.parts(snapshot, CHUNK_BYTES)));
     if (gzip) body = body.via(Compression.gzip(GZIP_LEVEL));
     body = body.watchTermination((notUsed, ended) -> {
       slot.sending();
       ended.whenComplete((done, failure) -> slot.release());
       return notUsed;
     });
+    ContentType type = openMetrics ? OPENMETRICS : TEXT;
     HttpResponse response = HttpResponse.create()
-        .withEntity(HttpEntities.createChunked(openMetrics ? OPENMETRICS : TEXT, body))
+        .withEntity(gzip ? HttpEntities.createChunked(type, body) : HttpEntities.create(type, writer.length(snapshot), body))
         .addHeader(VARY);
     return gzip ? response.addHeader(GZIPPED) : response;
+  }
+
+  /** Each part as one {@link ByteString} that wraps its pieces: the hosts' rows are not copied. */
+  private static Iterator<ByteString> parts(MetricsTextWriter.Parts parts) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return parts.hasNext();
+      }
+
+      @Override
+      public ByteString next() {
+        ByteStringBuilder part = ByteString.newBuilder();
+        parts.next((bytes, offset, length) -> part.append(ByteString.fromArrayUnsafe(bytes, offset, length)));
+        return part.result();
+      }
+    };
   }
 
   /** One admitted scrape's place in the bound, given back exactly once. */

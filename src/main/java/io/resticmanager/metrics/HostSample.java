@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * What {@link ServerMetrics} needs to know about one enrolled host at scrape time. Plain values, taken
- * from the fleet's state by whoever gathers the scrape; immutable.
+ * from the fleet's state by whoever gathers the scrape; immutable. Its rows are rendered by
+ * {@link HostRows}, once per change of the host.
  *
  * @param name the enrolled host name, the {@code host} label
  * @param lastSeenEpochMillis the last frame from the agent, {@code -1} when never seen

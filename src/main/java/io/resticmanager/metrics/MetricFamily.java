@@ -10,7 +10,7 @@ import java.util.List;
  * <p>Only gauges and histograms exist here; an info-like family (versions, build) is a gauge whose rows
  * have the value 1, as the contract specifies.
  */
-public sealed interface MetricFamily permits GaugeFamily, HistogramFamily {
+public sealed interface MetricFamily permits GaugeFamily, HistogramFamily, HostGaugeFamily {
 
   /** The family name, also the sample name of a gauge and the stem of a histogram's samples. */
   String name();

@@ -4,13 +4,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 
 /**
  * Renders a {@link MetricsSnapshot} as exposition text into a {@link TextBuffer}, an {@link OutputStream},
- * a byte array or lazily rendered chunks.
+ * a byte array or lazily rendered parts.
  * Owns what the two text formats share: sample lines, label escaping ({@code \\}, {@code "}, line feed),
  * number formatting and the histogram expansion into cumulative {@code _bucket} lines plus {@code _count}
  * and {@code _sum}. The subclasses add the metadata lines and the trailer of their format.
@@ -57,32 +56,74 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
     buffer.writeTo(out);
   }
 
+  /** Takes an exposition piece by piece ({@link #parts}). */
+  @FunctionalInterface
+  public interface PieceSink {
+    /**
+     * {@code bytes[offset, offset + length)} is the next piece: never changed afterwards by the writer or
+     * the snapshot, so it may be kept (wrapped, not copied) as long as needed. Never empty.
+     */
+    void piece(byte[] bytes, int offset, int length);
+  }
+
   /**
-   * The exposition as consecutive chunks, rendered lazily as they are taken: a caller that sends each
-   * chunk before asking for the next (a chunked HTTP entity) never holds the whole body. Every chunk but
-   * the last holds at least {@code chunkBytes} (it ends at the first row boundary past that), so the
-   * caller picks the size that suits its transport. Each array is new and exactly filled; their
-   * concatenation equals {@link #toBytes}. The iterator is not thread-safe; the snapshot may be shared.
+   * The exposition as consecutive parts, rendered lazily as they are taken: a caller that sends each part
+   * before asking for the next never holds the whole body. A part is handed over as pieces: what is
+   * rendered now (metadata, the small families) in new arrays, and the hosts' rows as the blocks
+   * {@link HostRows} keeps, not copied, so a part allocates little beyond the caller's wrappers. Every
+   * part but the last holds at least {@code partBytes} (it ends at the first row boundary past that). The
+   * parts together equal {@link #toBytes}. Not thread-safe; the snapshot may be shared.
    */
-  public final Iterator<byte[]> chunks(MetricsSnapshot snapshot, int chunkBytes) {
+  public final Parts parts(MetricsSnapshot snapshot, int partBytes) {
+    return new Parts(new Rendering(snapshot), partBytes);
+  }
+
+  /** The parts of one exposition, from {@link #parts}. */
+  public static final class Parts {
+    private final Rendering rendering;
+    private final TextBuffer buffer;
+    private final int partBytes;
+    private boolean done;
+
+    private Parts(Rendering rendering, int partBytes) {
+      this.rendering = rendering;
+      this.partBytes = partBytes;
+      this.buffer = new TextBuffer(16 * 1024);
+    }
+
+    public boolean hasNext() {
+      return !done;
+    }
+
+    /** Hands the next part to {@code sink}, piece by piece, and returns its length in bytes (0 only for an empty exposition). */
+    public long next(PieceSink sink) {
+      if (done) throw new NoSuchElementException();
+      buffer.reset();
+      rendering.sink = sink;
+      rendering.handed = 0;
+      done = rendering.fill(buffer, partBytes);
+      rendering.handOver(buffer);
+      return rendering.handed;
+    }
+  }
+
+  /**
+   * The exact number of bytes the exposition of {@code snapshot} has (what {@link #chunks} gives in all),
+   * without rendering it: the small families are rendered into a scratch buffer and counted, the per-host
+   * rows are counted from their rendered blocks. Costs a small fraction of rendering a large fleet.
+   */
+  public final long length(MetricsSnapshot snapshot) {
     Rendering rendering = new Rendering(snapshot);
-    TextBuffer buffer = new TextBuffer(chunkBytes + 8 * 1024);
-    return new Iterator<>() {
-      private boolean done;
-
-      @Override
-      public boolean hasNext() {
-        return !done;
-      }
-
-      @Override
-      public byte[] next() {
-        if (done) throw new NoSuchElementException();
-        buffer.reset();
-        done = rendering.fill(buffer, chunkBytes);
-        return buffer.toByteArray();
-      }
-    };
+    rendering.measuring = true;
+    TextBuffer scratch = new TextBuffer(16 * 1024);
+    long total = 0;
+    boolean done;
+    do {
+      scratch.reset();
+      done = rendering.fill(scratch, 8 * 1024);
+      total += scratch.size();
+    } while (!done);
+    return total + rendering.measured;
   }
 
   /**
@@ -123,11 +164,19 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
     private int row;
     private int rows;
     private GaugeFamily gauge;
+    private GaugeLines gaugeLines;
+    private HostGaugeFamily hostGauge;
     private HistogramFamily histogram;
     private byte[][] pairs;
     private byte[] open;
     private byte[] countName;
     private byte[] sumName;
+    /** Counting, not copying, the per-host rows ({@link #length}); their bytes add up in {@link #measured}. */
+    private boolean measuring;
+    private long measured;
+    /** Handing pieces to this sink ({@link Parts}), not copying the per-host rows; bytes so handed this part. */
+    private PieceSink sink;
+    private long handed;
 
     Rendering(MetricsSnapshot snapshot) {
       this.families = snapshot.families();
@@ -147,9 +196,21 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
           }
           start(families.get(family), out);
         }
-        if (out.size() >= until) return false;
-        if (gauge != null) {
-          writeGaugeRow(gauge.rows().get(row), out);
+        if (out.size() + handed >= until) return false;
+        if (hostGauge != null) {
+          byte[] block = hostGauge.blocks().get(row);
+          if (measuring) {
+            measured += block.length;
+          } else if (sink != null && block.length > 0) {
+            handOver(out);
+            sink.piece(block, 0, block.length);
+            handed += block.length;
+          } else {
+            out.append(block);
+          }
+        } else if (gauge != null) {
+          GaugeFamily.Row r = gauge.rows().get(row);
+          gaugeLines.write(r.labelValues(), r.value(), out);
         } else {
           writeHistogramRow(histogram.rows().get(row), out);
         }
@@ -157,34 +218,36 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
       }
     }
 
+    /** Hands what {@code out} holds to the sink as one piece of its own, and empties it. */
+    void handOver(TextBuffer out) {
+      if (out.size() == 0) return;
+      sink.piece(out.toByteArray(), 0, out.size());
+      handed += out.size();
+      out.reset();
+    }
+
     private void start(MetricFamily f, TextBuffer out) {
       row = 0;
       rows = f.size();
-      pairs = labelPairs(f.labelNames());
-      if (f instanceof GaugeFamily g) {
+      gauge = null;
+      hostGauge = null;
+      histogram = null;
+      if (f instanceof HostGaugeFamily g) {
+        hostGauge = g;
+        writeMetadata(g, "gauge", out);
+      } else if (f instanceof GaugeFamily g) {
         gauge = g;
-        histogram = null;
-        open = ascii(pairs.length == 0 ? g.name() + " " : g.name() + "{");
+        gaugeLines = new GaugeLines(g.name(), g.labelNames());
         writeMetadata(g, "gauge", out);
       } else {
         HistogramFamily h = (HistogramFamily) f;
-        gauge = null;
         histogram = h;
+        pairs = labelPairs(h.labelNames());
         open = ascii(h.name() + "_bucket{");
         countName = ascii(h.name() + "_count");
         sumName = ascii(h.name() + "_sum");
         writeMetadata(h, "histogram", out);
       }
-    }
-
-    private void writeGaugeRow(GaugeFamily.Row r, TextBuffer out) {
-      out.append(open);
-      if (pairs.length > 0) {
-        writeLabelValues(pairs, r.labelValues(), out);
-        out.append(LABELS_END);
-      }
-      out.appendDouble(r.value());
-      out.append((byte) '\n');
     }
 
     /**
@@ -232,6 +295,32 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
       out.append((byte) '}');
     }
     out.append((byte) ' ');
+  }
+
+  /**
+   * Writes the sample lines of one gauge family, {@code name{a="x",b="y"} value}, which both text formats
+   * share; the constant bytes are prepared once per family. Used for the rows of a {@link GaugeFamily} and
+   * to render a host's rows ahead of time ({@link HostRows}). Immutable.
+   */
+  static final class GaugeLines {
+    private final byte[] open;
+    private final byte[][] pairs;
+
+    GaugeLines(String name, List<String> labelNames) {
+      pairs = labelPairs(labelNames);
+      open = ascii(pairs.length == 0 ? name + " " : name + "{");
+    }
+
+    /** One line; {@code labelValues} in the order of the label names. */
+    void write(List<String> labelValues, double value, TextBuffer out) {
+      out.append(open);
+      if (pairs.length > 0) {
+        writeLabelValues(pairs, labelValues, out);
+        out.append(LABELS_END);
+      }
+      out.appendDouble(value);
+      out.append((byte) '\n');
+    }
   }
 
   /** Writes {@code a="x",b="y} (the closing quote is the caller's). */

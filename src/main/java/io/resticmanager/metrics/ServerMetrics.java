@@ -6,7 +6,6 @@ import io.resticmanager.jobs.JobDurations;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -28,39 +27,76 @@ public final class ServerMetrics {
 
   private ServerMetrics() {}
 
-  /** Rejects a fleet that lists one host name twice. */
-  public static MetricsSnapshot build(JobDurations jobDurations, FleetSample fleet, BuildInfo build) {
-    List<HostSample> hosts = new ArrayList<>(fleet.hosts());
-    hosts.sort(Comparator.comparing(HostSample::name));
-    int n = hosts.size();
+  /** What rows a host has in one per-host family: {@code rows.add(value, labelValues...)} for each. */
+  @FunctionalInterface
+  private interface RowsOf {
+    void write(HostSample host, Rows rows);
+  }
 
-    List<GaugeFamily.Row> online = new ArrayList<>(n);
-    List<GaugeFamily.Row> lastSeen = new ArrayList<>(n);
-    List<GaugeFamily.Row> lastJob = new ArrayList<>(n);
-    List<GaugeFamily.Row> lastSuccess = new ArrayList<>(n);
-    List<GaugeFamily.Row> addedBytes = new ArrayList<>(n);
-    List<GaugeFamily.Row> openAlerts = new ArrayList<>(n);
-    List<GaugeFamily.Row> info = new ArrayList<>(n);
+  @FunctionalInterface
+  private interface Rows {
+    void add(double value, String... labelValues);
+  }
+
+  /** One per-host gauge family: its metadata, the rows a host has in it, and the writer of those lines. */
+  private record HostFamily(String name, String help, String unit, List<String> labelNames, RowsOf rows,
+      MetricsTextWriter.GaugeLines lines) {
+
+    static HostFamily of(String name, String help, String unit, List<String> labelNames, RowsOf rows) {
+      return new HostFamily(PREFIX + name, help, unit, labelNames, rows,
+          new MetricsTextWriter.GaugeLines(PREFIX + name, labelNames));
+    }
+  }
+
+  /** The per-host families, in exposition order. */
+  private static final List<HostFamily> HOST_FAMILIES = List.of(
+      HostFamily.of("host_online", "1 online, 0 offline", "", HOST,
+          (h, rows) -> rows.add(h.online() ? 1 : 0, h.name())),
+      HostFamily.of("host_last_seen_timestamp_seconds", "last frame from the agent", "seconds", HOST, (h, rows) -> {
+        if (h.lastSeenEpochMillis() != -1) rows.add(seconds(h.lastSeenEpochMillis()), h.name());
+      }),
+      HostFamily.of("host_last_job_timestamp_seconds", "last finished job of that kind, any status", "seconds",
+          HOST_KIND, (h, rows) -> perKind(h.name(), h.lastJobEpochMillis(), rows)),
+      HostFamily.of("host_last_success_timestamp_seconds", "last job of that kind with status succeeded", "seconds",
+          HOST_KIND, (h, rows) -> perKind(h.name(), h.lastSuccessEpochMillis(), rows)),
+      HostFamily.of("host_last_backup_added_bytes", "data_added of the last backup", "bytes", HOST, (h, rows) -> {
+        if (h.lastBackupAddedBytes() != -1) rows.add(h.lastBackupAddedBytes(), h.name());
+      }),
+      HostFamily.of("host_open_alerts", "open alerts of the host", "", HOST,
+          (h, rows) -> rows.add(h.openAlerts(), h.name())),
+      HostFamily.of("host_info", "versions, kept out of other series", "",
+          List.of("host", "agent_version", "restic_version", "os"),
+          (h, rows) -> rows.add(1, h.name(), h.agentVersion(), h.resticVersion(), h.os())));
+
+  /** How many per-host families there are. */
+  static int hostFamilies() {
+    return HOST_FAMILIES.size();
+  }
+
+  /**
+   * Renders {@code host}'s rows of every per-host family into {@code out}, family after family, and
+   * returns where each family's rows end. Called by {@link HostRows}, once per change of a host.
+   */
+  static int[] renderHost(HostSample host, TextBuffer out) {
+    int[] ends = new int[HOST_FAMILIES.size()];
+    for (int k = 0; k < ends.length; k++) {
+      HostFamily family = HOST_FAMILIES.get(k);
+      family.rows().write(host, (value, labelValues) -> family.lines().write(List.of(labelValues), value, out));
+      ends[k] = out.size();
+    }
+    return ends;
+  }
+
+  /**
+   * Rejects a fleet that lists one host name twice. The hosts' rows are the fleet's own rendered rows
+   * when it has them ({@link FleetSample#rendered()}), else rendered here.
+   */
+  public static MetricsSnapshot build(JobDurations jobDurations, FleetSample fleet, BuildInfo build) {
+    RenderedHosts rows = fleet.rendered() != null ? fleet.rendered() : HostRows.of(fleet.hosts()).render();
+    int n = fleet.hosts().size();
     int onlineCount = 0;
-    String previous = null;
-    for (HostSample host : hosts) {
-      String name = host.name();
-      if (name.equals(previous)) {
-        throw new IllegalArgumentException("host [" + name + "] appears twice: its series would collide");
-      }
-      previous = name;
-      List<String> hostLabel = List.of(name);
+    for (HostSample host : fleet.hosts()) {
       if (host.online()) onlineCount++;
-      online.add(new GaugeFamily.Row(hostLabel, host.online() ? 1 : 0));
-      if (host.lastSeenEpochMillis() != -1) {
-        lastSeen.add(new GaugeFamily.Row(hostLabel, seconds(host.lastSeenEpochMillis())));
-      }
-      addPerKind(lastJob, lastSuccess, name, host.lastJobEpochMillis(), host.lastSuccessEpochMillis());
-      if (host.lastBackupAddedBytes() != -1) {
-        addedBytes.add(new GaugeFamily.Row(hostLabel, host.lastBackupAddedBytes()));
-      }
-      openAlerts.add(new GaugeFamily.Row(hostLabel, host.openAlerts()));
-      info.add(new GaugeFamily.Row(List.of(name, host.agentVersion(), host.resticVersion(), host.os()), 1));
     }
 
     List<GaugeFamily.Row> alerts = new ArrayList<>();
@@ -69,29 +105,23 @@ public final class ServerMetrics {
       alerts.add(GaugeFamily.Row.of(open, kind.wire(), kind.severity().wire()));
     }
 
-    return MetricsSnapshot.of(
-        jobDurations(jobDurations),
-        GaugeFamily.of(PREFIX + "hosts", "enrolled hosts by state", List.of("state"), List.of(
-            GaugeFamily.Row.of(onlineCount, "online"),
-            GaugeFamily.Row.of(n - onlineCount, "offline"))),
-        GaugeFamily.of(PREFIX + "agents_connected", "open agent connections", List.of(),
-            List.of(GaugeFamily.Row.of(fleet.agentsConnected()))),
-        GaugeFamily.of(PREFIX + "host_online", "1 online, 0 offline", HOST, online),
-        new GaugeFamily(PREFIX + "host_last_seen_timestamp_seconds", "last frame from the agent",
-            "seconds", HOST, lastSeen),
-        new GaugeFamily(PREFIX + "host_last_job_timestamp_seconds", "last finished job of that kind, any status",
-            "seconds", HOST_KIND, lastJob),
-        new GaugeFamily(PREFIX + "host_last_success_timestamp_seconds",
-            "last job of that kind with status succeeded", "seconds", HOST_KIND, lastSuccess),
-        new GaugeFamily(PREFIX + "host_last_backup_added_bytes", "data_added of the last backup",
-            "bytes", HOST, addedBytes),
-        GaugeFamily.of(PREFIX + "host_open_alerts", "open alerts of the host", HOST, openAlerts),
-        GaugeFamily.of(PREFIX + "host_info", "versions, kept out of other series",
-            List.of("host", "agent_version", "restic_version", "os"), info),
-        GaugeFamily.of(PREFIX + "alerts_open", "open alerts; every known kind present from start",
-            List.of("kind", "severity"), alerts),
-        GaugeFamily.of(PREFIX + "build_info", "the running build", List.of("version", "revision", "java_version"),
-            List.of(GaugeFamily.Row.of(1, build.version(), build.revision(), build.javaVersion()))));
+    List<MetricFamily> families = new ArrayList<>(5 + HOST_FAMILIES.size());
+    families.add(jobDurations(jobDurations));
+    families.add(GaugeFamily.of(PREFIX + "hosts", "enrolled hosts by state", List.of("state"), List.of(
+        GaugeFamily.Row.of(onlineCount, "online"),
+        GaugeFamily.Row.of(n - onlineCount, "offline"))));
+    families.add(GaugeFamily.of(PREFIX + "agents_connected", "open agent connections", List.of(),
+        List.of(GaugeFamily.Row.of(fleet.agentsConnected()))));
+    for (int k = 0; k < HOST_FAMILIES.size(); k++) {
+      HostFamily f = HOST_FAMILIES.get(k);
+      families.add(new HostGaugeFamily(f.name(), f.help(), f.unit(), f.labelNames(), rows.blocks(k)));
+    }
+    families.add(GaugeFamily.of(PREFIX + "alerts_open", "open alerts; every known kind present from start",
+        List.of("kind", "severity"), alerts));
+    families.add(GaugeFamily.of(PREFIX + "build_info", "the running build",
+        List.of("version", "revision", "java_version"),
+        List.of(GaugeFamily.Row.of(1, build.version(), build.revision(), build.javaVersion()))));
+    return new MetricsSnapshot(families);
   }
 
   private static HistogramFamily jobDurations(JobDurations durations) {
@@ -106,16 +136,10 @@ public final class ServerMetrics {
         List.of("kind", "status"), JobDurations.BUCKETS, rows);
   }
 
-  /** One {@code (host, kind)} label list serves both families: a scrape of a large fleet makes many of them. */
-  private static void addPerKind(List<GaugeFamily.Row> jobRows, List<GaugeFamily.Row> successRows, String host,
-      Map<JobKind, Long> lastJob, Map<JobKind, Long> lastSuccess) {
+  private static void perKind(String host, Map<JobKind, Long> ends, Rows rows) {
     for (JobKind kind : KINDS) {
-      Long job = lastJob.get(kind);
-      Long success = lastSuccess.get(kind);
-      if (job == null && success == null) continue;
-      List<String> labels = List.of(host, kind.wire());
-      if (job != null) jobRows.add(new GaugeFamily.Row(labels, seconds(job)));
-      if (success != null) successRows.add(new GaugeFamily.Row(labels, seconds(success)));
+      Long at = ends.get(kind);
+      if (at != null) rows.add(seconds(at), host, kind.wire());
     }
   }
 

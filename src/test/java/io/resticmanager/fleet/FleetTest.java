@@ -3,18 +3,23 @@ package io.resticmanager.fleet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.resticmanager.BuildInfo;
 import io.resticmanager.agents.AgentConnection;
 import io.resticmanager.agents.Frame;
 import io.resticmanager.config.Settings;
+import io.resticmanager.jobs.JobDurations;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
 import io.resticmanager.jobs.JobTracker;
 import io.resticmanager.metrics.FleetSample;
 import io.resticmanager.metrics.HostSample;
+import io.resticmanager.metrics.PrometheusTextWriter;
+import io.resticmanager.metrics.ServerMetrics;
 import io.resticmanager.store.AlertRow;
 import io.resticmanager.store.AlertStore;
 import io.resticmanager.store.Database;
@@ -23,6 +28,7 @@ import io.resticmanager.store.HostStore;
 import io.resticmanager.store.JobStore;
 import io.resticmanager.support.Await;
 import io.resticmanager.support.TestDatabases;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -388,10 +394,22 @@ class FleetTest {
     assertEquals(List.of("busy", "late"), names(s));
   }
 
+  /**
+   * A new sample, whose rows (which the fleet keeps rendered, re-rendering only changed hosts) are those its
+   * hosts render afresh.
+   */
   private FleetSample changedSample(FleetSample previous) {
     FleetSample next = sample();
     assertNotSame(previous, next, "a change gives a new sample");
+    assertNotNull(next.rendered());
+    assertEquals(exposition(new FleetSample(next.hosts(), next.agentsConnected(), next.openAlertsByKind())),
+        exposition(next), "the fleet's kept rows are its hosts' rows");
     return next;
+  }
+
+  private static String exposition(FleetSample s) {
+    return new String(PrometheusTextWriter.INSTANCE.toBytes(
+        ServerMetrics.build(JobDurations.empty(), s, new BuildInfo("v", "r", "j"))), StandardCharsets.UTF_8);
   }
 
   private static HostSample host(FleetSample s, String name) {

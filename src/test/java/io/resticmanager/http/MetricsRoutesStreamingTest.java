@@ -153,25 +153,28 @@ class MetricsRoutesStreamingTest {
   }
 
   @Test
-  void theBodyIsStreamedInChunksThatAddUpToToBytesInBothFormats() throws Exception {
+  void theBodyIsStreamedInPartsThatAddUpToToBytesAndItsContentLengthInBothFormats() throws Exception {
     Function<HttpRequest, CompletionStage<HttpResponse>> handler = handler(routes(8, Duration.ofHours(1)));
     HttpResponse text = scrape(handler, get());
     HttpResponse open = scrape(handler, get().addHeader(RawHeader.create("Accept", "application/openmetrics-text")));
 
     for (HttpResponse r : List.of(text, open)) {
       assertEquals(200, r.status().intValue());
-      assertTrue(r.entity().isChunked(), "a chunked entity, not " + r.entity().getClass());
-      assertTrue(r.entity().getContentLengthOption().isEmpty());
+      assertFalse(r.entity().isChunked(), "a streamed entity of known length, not " + r.entity().getClass());
     }
     assertEquals(PrometheusTextWriter.CONTENT_TYPE, text.entity().getContentType().toString());
     assertEquals(OpenMetricsTextWriter.CONTENT_TYPE, open.entity().getContentType().toString());
     List<ByteString> textChunks = chunks(text.entity());
-    assertTrue(textChunks.size() > 1, "several chunks, not " + textChunks.size());
+    assertTrue(textChunks.size() > 1, "several parts, not " + textChunks.size());
     for (ByteString chunk : textChunks.subList(0, textChunks.size() - 1)) {
-      assertTrue(chunk.size() >= MetricsRoutes.CHUNK_BYTES, "a chunk of " + chunk.size() + " bytes");
+      assertTrue(chunk.size() >= MetricsRoutes.CHUNK_BYTES, "a part of " + chunk.size() + " bytes");
     }
-    assertArrayEquals(expected(PrometheusTextWriter.INSTANCE), concat(textChunks));
-    assertArrayEquals(expected(OpenMetricsTextWriter.INSTANCE), concat(chunks(open.entity())));
+    byte[] textBody = expected(PrometheusTextWriter.INSTANCE);
+    byte[] openBody = expected(OpenMetricsTextWriter.INSTANCE);
+    assertArrayEquals(textBody, concat(textChunks));
+    assertArrayEquals(openBody, concat(chunks(open.entity())));
+    assertEquals(textBody.length, text.entity().getContentLengthOption().getAsLong());
+    assertEquals(openBody.length, open.entity().getContentLengthOption().getAsLong());
   }
 
   @Test
@@ -221,7 +224,8 @@ class MetricsRoutesStreamingTest {
           .build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
       assertEquals(200, head.statusCode());
       assertEquals(PrometheusTextWriter.CONTENT_TYPE, head.headers().firstValue("Content-Type").orElse(""));
-      assertEquals("chunked", head.headers().firstValue("Transfer-Encoding").orElse(""));
+      assertEquals(String.valueOf(expected(PrometheusTextWriter.INSTANCE).length),
+          head.headers().firstValue("Content-Length").orElse(""), "HEAD names the length GET would send");
       assertEquals(0, head.body().length);
 
       // The HEAD's place is free again (at most one in flight), and a gzipped body inflates to toBytes.
@@ -231,6 +235,7 @@ class MetricsRoutesStreamingTest {
           r -> r.statusCode() == 200);
       assertEquals("gzip", zipped.headers().firstValue("Content-Encoding").orElse(""));
       assertFalse(zipped.headers().firstValue("Content-Length").isPresent());
+      assertEquals("chunked", zipped.headers().firstValue("Transfer-Encoding").orElse(""));
       assertArrayEquals(expected(PrometheusTextWriter.INSTANCE), gunzip(zipped.body()));
     } finally {
       binding.unbind().toCompletableFuture().get();

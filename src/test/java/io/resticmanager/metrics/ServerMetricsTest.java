@@ -1,6 +1,7 @@
 package io.resticmanager.metrics;
 
 import static io.resticmanager.metrics.MetricsTextWriterTest.text;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -490,6 +493,86 @@ class ServerMetricsTest {
     }
     assertTrue(text.contains("restic_manager_hosts{state=\"online\"} 0\nrestic_manager_hosts{state=\"offline\"} 0\n"));
     assertTrue(text.contains("# TYPE restic_manager_host_online gauge\n# HELP"), "no host rows, header kept");
+  }
+
+  /**
+   * 3,000 hosts, unsorted, with every combination of missing values and names that need escaping: the
+   * exposition built from the rows each host rendered ahead of time is byte for byte the one the writer
+   * renders from plain gauge rows of the same values (an oracle built here, the way the families were
+   * built before hosts held their lines), in both formats, whole, in parts of several sizes (which end
+   * inside the per-host families, whose rows are handed over as slices), and as long as {@code length} says.
+   */
+  @Test
+  void aLargeFleetFromPrerenderedHostRowsEqualsRenderingFromPlainRows() {
+    List<HostSample> hosts = new ArrayList<>();
+    for (int i = 2999; i >= 0; i--) {
+      Map<JobKind, Long> jobs = new EnumMap<>(JobKind.class);
+      Map<JobKind, Long> successes = new EnumMap<>(JobKind.class);
+      for (JobKind kind : JobKind.values()) {
+        if ((i + kind.ordinal()) % 3 != 0) jobs.put(kind, 1_700_000_000_000L + i * 1_001L + kind.ordinal());
+        if ((i + kind.ordinal()) % 4 == 1) successes.put(kind, 1_699_000_000_000L + i * 7L);
+      }
+      String name = i % 97 == 0 ? "host-ü\"\\\n-" + i : "host-" + i;
+      hosts.add(new HostSample(name, i % 2 == 0, i % 5 == 0 ? -1 : 1_700_000_000_000L + i, jobs, successes,
+          i % 7 == 0 ? -1 : i * 1_000_003L, i % 4, i % 3 == 0 ? null : "0.1." + i, "0.17.3", i % 11 == 0 ? "" : "linux"));
+    }
+    FleetSample fleet = new FleetSample(hosts, 1_500, Map.of(AlertKind.AGENT_OFFLINE, 1_500));
+    JobDurations durations = JobDurations.empty().plus(JobKind.BACKUP, JobStatus.SUCCEEDED, Duration.ofSeconds(42));
+    MetricsSnapshot built = ServerMetrics.build(durations, fleet, BUILD);
+    MetricsSnapshot oracle = fromPlainRows(built, hosts);
+
+    for (MetricsTextWriter writer : List.of(PrometheusTextWriter.INSTANCE, OpenMetricsTextWriter.INSTANCE)) {
+      byte[] expected = writer.toBytes(oracle);
+      assertTrue(expected.length > 1_000_000, "a large body: " + expected.length);
+      assertArrayEquals(expected, writer.toBytes(built));
+      assertEquals(expected.length, writer.length(built));
+      for (int partBytes : new int[] {4 * 1024, 64 * 1024, 256 * 1024}) {
+        List<Integer> sizes = new ArrayList<>();
+        assertArrayEquals(expected, MetricsTextWriterPartsTest.concatenated(writer.parts(built, partBytes), sizes),
+            "parts of " + partBytes);
+        assertTrue(sizes.size() > 3 && sizes.subList(0, sizes.size() - 1).stream().allMatch(n -> n >= partBytes),
+            "parts of " + partBytes + ": " + sizes);
+      }
+    }
+  }
+
+  /** {@code built} with each per-host family replaced by a plain gauge family of the same rows. */
+  private static MetricsSnapshot fromPlainRows(MetricsSnapshot built, List<HostSample> unsorted) {
+    List<HostSample> hosts = unsorted.stream().sorted(java.util.Comparator.comparing(HostSample::name)).toList();
+    List<MetricFamily> families = new ArrayList<>();
+    for (MetricFamily f : built.families()) {
+      if (!(f instanceof HostGaugeFamily)) {
+        families.add(f);
+        continue;
+      }
+      List<GaugeFamily.Row> rows = new ArrayList<>();
+      for (HostSample h : hosts) {
+        String n = h.name();
+        switch (f.name().substring("restic_manager_".length())) {
+          case "host_online" -> rows.add(GaugeFamily.Row.of(h.online() ? 1 : 0, n));
+          case "host_last_seen_timestamp_seconds" -> {
+            if (h.lastSeenEpochMillis() != -1) rows.add(GaugeFamily.Row.of(h.lastSeenEpochMillis() / 1000.0, n));
+          }
+          case "host_last_job_timestamp_seconds" -> perKind(rows, n, h.lastJobEpochMillis());
+          case "host_last_success_timestamp_seconds" -> perKind(rows, n, h.lastSuccessEpochMillis());
+          case "host_last_backup_added_bytes" -> {
+            if (h.lastBackupAddedBytes() != -1) rows.add(GaugeFamily.Row.of(h.lastBackupAddedBytes(), n));
+          }
+          case "host_open_alerts" -> rows.add(GaugeFamily.Row.of(h.openAlerts(), n));
+          case "host_info" -> rows.add(GaugeFamily.Row.of(1, n, h.agentVersion(), h.resticVersion(), h.os()));
+          default -> fail("unknown per-host family " + f.name());
+        }
+      }
+      families.add(new GaugeFamily(f.name(), f.help(), f.unit(), f.labelNames(), rows));
+    }
+    return new MetricsSnapshot(families);
+  }
+
+  private static void perKind(List<GaugeFamily.Row> rows, String host, Map<JobKind, Long> ends) {
+    for (JobKind kind : JobKind.values()) {
+      Long at = ends.get(kind);
+      if (at != null) rows.add(GaugeFamily.Row.of(at / 1000.0, host, kind.wire()));
+    }
   }
 
   @Test

@@ -8,13 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.junit.jupiter.api.Test;
 
-/** The chunked and array forms of {@link MetricsTextWriter} against one pass into a single buffer. */
-class MetricsTextWriterChunksTest {
+/** The parts, length and array forms of {@link MetricsTextWriter} against one pass into a single buffer. */
+class MetricsTextWriterPartsTest {
 
   private static MetricsSnapshot large() {
     List<HistogramFamily.Row> histogramRows = new ArrayList<>();
@@ -36,24 +35,29 @@ class MetricsTextWriterChunksTest {
     return buffer.toByteArray();
   }
 
-  private static byte[] concatenated(Iterator<byte[]> chunks, List<Integer> sizes) {
+  /** The parts' pieces in order; each part's length goes to {@code sizes}. Checks what a part says of itself. */
+  static byte[] concatenated(MetricsTextWriter.Parts parts, List<Integer> sizes) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    while (chunks.hasNext()) {
-      byte[] chunk = chunks.next();
-      sizes.add(chunk.length);
-      out.writeBytes(chunk);
+    while (parts.hasNext()) {
+      int before = out.size();
+      long told = parts.next((bytes, offset, length) -> {
+        assertTrue(length > 0, "an empty piece");
+        out.write(bytes, offset, length);
+      });
+      assertEquals(out.size() - before, told, "the length a part reports");
+      sizes.add((int) told);
     }
     return out.toByteArray();
   }
 
   @Test
-  void chunksConcatenateToTheWholeExpositionInBothFormats() {
+  void partsConcatenateToTheWholeExpositionInBothFormats() {
     MetricsSnapshot snapshot = large();
     for (MetricsTextWriter writer : List.of(PrometheusTextWriter.INSTANCE, OpenMetricsTextWriter.INSTANCE)) {
       byte[] whole = onePass(writer, snapshot);
       for (int chunkBytes : new int[] {16 * 1024, 64 * 1024}) {
         List<Integer> sizes = new ArrayList<>();
-        assertArrayEquals(whole, concatenated(writer.chunks(snapshot, chunkBytes), sizes));
+        assertArrayEquals(whole, concatenated(writer.parts(snapshot, chunkBytes), sizes));
         assertTrue(sizes.size() > 4, "several chunks, not " + sizes);
         for (int i = 0; i < sizes.size(); i++) {
           int size = sizes.get(i);
@@ -63,17 +67,19 @@ class MetricsTextWriterChunksTest {
         }
       }
       assertArrayEquals(whole, writer.toBytes(snapshot));
+      assertEquals(whole.length, writer.length(snapshot));
     }
   }
 
   @Test
-  void anEmptySnapshotIsOneChunk() {
-    Iterator<byte[]> prometheus = PrometheusTextWriter.INSTANCE.chunks(MetricsSnapshot.of(), 64 * 1024);
-    assertEquals(0, prometheus.next().length);
-    assertFalse(prometheus.hasNext());
-    assertThrows(NoSuchElementException.class, prometheus::next);
-    Iterator<byte[]> openMetrics = OpenMetricsTextWriter.INSTANCE.chunks(MetricsSnapshot.of(), 64 * 1024);
-    assertEquals("# EOF\n", new String(openMetrics.next(), java.nio.charset.StandardCharsets.UTF_8));
+  void anEmptySnapshotIsOnePart() {
+    MetricsTextWriter.Parts prometheus = PrometheusTextWriter.INSTANCE.parts(MetricsSnapshot.of(), 64 * 1024);
+    List<Integer> sizes = new ArrayList<>();
+    assertEquals(0, concatenated(prometheus, sizes).length);
+    assertEquals(List.of(0), sizes);
+    assertThrows(NoSuchElementException.class, () -> prometheus.next((b, o, l) -> { }));
+    MetricsTextWriter.Parts openMetrics = OpenMetricsTextWriter.INSTANCE.parts(MetricsSnapshot.of(), 64 * 1024);
+    assertEquals("# EOF\n", new String(concatenated(openMetrics, sizes), java.nio.charset.StandardCharsets.UTF_8));
     assertFalse(openMetrics.hasNext());
   }
 
@@ -82,6 +88,8 @@ class MetricsTextWriterChunksTest {
     MetricsSnapshot snapshot = WriterFixtures.small();
     for (MetricsTextWriter writer : List.of(PrometheusTextWriter.INSTANCE, OpenMetricsTextWriter.INSTANCE)) {
       assertArrayEquals(onePass(writer, snapshot), writer.toBytes(snapshot));
+      assertEquals(onePass(writer, snapshot).length, writer.length(snapshot));
+      assertEquals(onePass(writer, MetricsSnapshot.of()).length, writer.length(MetricsSnapshot.of()));
     }
   }
 }
