@@ -77,7 +77,7 @@ public final class LoadTool {
               --idle-levels=1000,5000,10000         agents connected at each heap reading
               --small-fleet=1000                    hosts of the fleet used for /metrics and throughput
               --throughput-agents=100 --in-flight=8 --warmup-seconds=5 --seconds=20
-              --scrapes=100 --gzip-scrapes=20
+              --scrapes=100 --gzip-scrapes=100
               --scrape-client=raw                   raw: a lean keep-alive reader (Scraper); jdk: java.net.http
               --server-jar=target/restic-manager.jar --server-heap=1g --data-dir=<temp dir>
               --server-jvm-args="-XX:StartFlightRecording=filename=/tmp/{name}.jfr"   extra JVM options of the server
@@ -416,7 +416,7 @@ public final class LoadTool {
 
   private void metrics(ServerUnderTest server, int hosts) throws Exception {
     int scrapes = intOpt("scrapes", 100);
-    int gzipScrapes = intOpt("gzip-scrapes", 20);
+    int gzipScrapes = intOpt("gzip-scrapes", 100);
     line("");
     line("## /metrics latency with " + String.format("%,d", hosts) + " hosts");
     line("");

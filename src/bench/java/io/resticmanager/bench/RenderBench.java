@@ -15,7 +15,6 @@ import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.util.ByteString;
-import org.apache.pekko.util.ByteStringBuilder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -58,6 +57,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       {@code ByteString} wrapping its pieces: what the route does when nothing changed since the last scrape.
  *   <li>{@code route_after15Seen}: the same after 15 hosts sent a frame since the last scrape (their samples
  *       rebuilt, their rows re-rendered): what back-to-back scrapes of 10,000 agents see.
+ *   <li>{@code route_after15SeenGzip}: the same, gzipped as the route gzips
+ *       ({@code GzipPieces}: the hosts' blocks come deflated).
  *   <li>{@code route_afterAllSeen}: the same after every host sent a frame since the last scrape, so every
  *       host's sample is rebuilt and its rows re-rendered.
  * </ul>
@@ -174,15 +175,21 @@ public class RenderBench {
     return drainStreamed(fleet.keptSample(hosts));
   }
 
-  /** As the route makes its body: each part one ByteString wrapping its pieces. */
+  @Benchmark
+  public long route_after15SeenGzip() {
+    return drainStreamed(fleet.keptSample(15), true);
+  }
+
   private long drainStreamed(FleetSample fleetSample) {
-    MetricsTextWriter.Parts parts = PrometheusTextWriter.INSTANCE.parts(
-        ServerMetrics.build(fleet.durations, fleetSample, FleetFixture.BUILD), MetricsRoutes.CHUNK_BYTES);
+    return drainStreamed(fleetSample, false);
+  }
+
+  /** The route's body, taken apart as its stream does: one ByteString per part, gzipped if asked. */
+  private long drainStreamed(FleetSample fleetSample, boolean gzip) {
     long n = 0;
-    while (parts.hasNext()) {
-      ByteStringBuilder part = ByteString.newBuilder();
-      parts.next((bytes, offset, length) -> part.append(ByteString.fromArrayUnsafe(bytes, offset, length)));
-      n += part.result().length();
+    try (MetricsRoutes.Body body = new MetricsRoutes.Body(PrometheusTextWriter.INSTANCE.parts(
+        ServerMetrics.build(fleet.durations, fleetSample, FleetFixture.BUILD), MetricsRoutes.CHUNK_BYTES), gzip)) {
+      while (body.hasNext()) n += body.next().length();
     }
     return n;
   }

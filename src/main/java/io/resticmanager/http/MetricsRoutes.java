@@ -5,6 +5,7 @@ import io.resticmanager.fleet.Fleet;
 import io.resticmanager.jobs.JobDurations;
 import io.resticmanager.jobs.JobTracker;
 import io.resticmanager.metrics.FleetSample;
+import io.resticmanager.metrics.GzipPieces;
 import io.resticmanager.metrics.MetricsSnapshot;
 import io.resticmanager.metrics.MetricsTextWriter;
 import io.resticmanager.metrics.OpenMetricsTextWriter;
@@ -32,7 +33,6 @@ import org.apache.pekko.http.javadsl.model.headers.HttpEncodings;
 import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.stream.javadsl.Compression;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.apache.pekko.util.ByteStringBuilder;
@@ -50,9 +50,10 @@ import scala.concurrent.ExecutionContext;
  * time the connection asks for more, as a {@link ByteString} that wraps the part's pieces: the hosts' rows,
  * rendered when each host's sample was made, are not copied until the socket writes them. A scrape never
  * holds the whole body and allocates about a fifth of it (the wrappers and the small families), which keeps
- * young collections rare while scrapes come back to back; gzip compresses part by part. Pekko asks for the next part once the last one is in the
- * socket's send buffer, so for a client that stops reading the server keeps the snapshot, a part or two and
- * what the kernel buffers, not the body. A plain body has its {@code Content-Length}, counted before it is
+ * young collections rare while scrapes come back to back. Gzip compresses only what is not the hosts'
+ * rows: those were deflated when their blocks were built ({@link GzipPieces}). Pekko asks for the next
+ * part once the last one is in the socket's send buffer, so for a client that stops reading the server
+ * keeps the snapshot, a part or two and what the kernel buffers, not the body. A plain body has its {@code Content-Length}, counted before it is
  * rendered ({@link MetricsTextWriter#length}: each host's rows are rendered ahead of time, so their length
  * is known); a gzipped body's length is known only once compressed, so it is sent with
  * {@code Transfer-Encoding: chunked} (HTTP/1.0 clients: ended by closing the connection). {@code HEAD}
@@ -83,11 +84,6 @@ public final class MetricsRoutes extends ApiDirectives {
    * later without a place in the bound.
    */
   static final Duration UNSENT_GRACE = Duration.ofSeconds(10);
-  /**
-   * Gzip's fastest level: an exposition is repetitive text, so level 1 still shrinks it about 25-fold,
-   * at a fraction of the CPU of Pekko's default (level 6), which was most of a gzipped scrape's time.
-   */
-  static final int GZIP_LEVEL = 1;
   private static final HttpHeader GZIPPED = ContentEncoding.create(HttpEncodings.GZIP);
   private static final HttpHeader VARY = HttpHeader.parse("Vary", "Accept-Encoding");
   private static final ExecutionContext SAME_THREAD = ExecutionContexts.fromExecutor(Runnable::run);
@@ -180,19 +176,22 @@ public final class MetricsRoutes extends ApiDirectives {
   }
 
   /**
-   * A response whose body is rendered as it is sent and gives {@code slot} back when it ends; gzipped at
-   * {@link #GZIP_LEVEL} when {@code gzip}.
+   * A response whose body is rendered as it is sent and gives {@code slot} back when it ends; gzipped
+   * ({@link GzipPieces}) when {@code gzip}.
    */
   private static HttpResponse render(Snapshots s, boolean openMetrics, boolean gzip, Slot slot) {
     MetricsTextWriter writer = openMetrics ? OpenMetricsTextWriter.INSTANCE : PrometheusTextWriter.INSTANCE;
     MetricsSnapshot snapshot = ServerMetrics.build(s.jobs(), s.fleet(), BuildInfo.current());
-    Source<ByteString, NotUsed> body = Source.fromIterator(() -> parts(writer.parts(snapshot, CHUNK_BYTES)));
-    if (gzip) body = body.via(Compression.gzip(GZIP_LEVEL));
-    body = body.watchTermination((notUsed, ended) -> {
-      slot.sending();
-      ended.whenComplete((done, failure) -> slot.release());
-      return notUsed;
-    });
+    Body parts = new Body(writer.parts(snapshot, CHUNK_BYTES), gzip);
+    Source<ByteString, NotUsed> body = Source.fromIterator(() -> parts)
+        .watchTermination((notUsed, ended) -> {
+          slot.sending();
+          ended.whenComplete((done, failure) -> {
+            parts.close();
+            slot.release();
+          });
+          return notUsed;
+        });
     ContentType type = openMetrics ? OPENMETRICS : TEXT;
     HttpResponse response = HttpResponse.create()
         .withEntity(gzip ? HttpEntities.createChunked(type, body) : HttpEntities.create(type, writer.length(snapshot), body))
@@ -200,21 +199,49 @@ public final class MetricsRoutes extends ApiDirectives {
     return gzip ? response.addHeader(GZIPPED) : response;
   }
 
-  /** Each part as one {@link ByteString} that wraps its pieces: the hosts' rows are not copied. */
-  private static Iterator<ByteString> parts(MetricsTextWriter.Parts parts) {
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return parts.hasNext();
-      }
+  /**
+   * The body, one {@link ByteString} per part that wraps the part's pieces: the hosts' rows are not copied.
+   * Gzipped by a {@link GzipPieces}, made when the body starts (a HEAD's never does), when {@code gzip}:
+   * then the hosts' rows come already deflated. Iterated once, on the stream's thread; closed when the
+   * stream ends however it ends.
+   */
+  public static final class Body implements Iterator<ByteString>, AutoCloseable {
+    private final MetricsTextWriter.Parts parts;
+    private final boolean gzip;
+    private GzipPieces zipped;
 
-      @Override
-      public ByteString next() {
-        ByteStringBuilder part = ByteString.newBuilder();
-        parts.next((bytes, offset, length) -> part.append(ByteString.fromArrayUnsafe(bytes, offset, length)));
+    /** Public for the benchmarks, which take a body apart as the route's stream does. */
+    public Body(MetricsTextWriter.Parts parts, boolean gzip) {
+      this.parts = parts;
+      this.gzip = gzip;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return parts.hasNext();
+    }
+
+    @Override
+    public ByteString next() {
+      ByteStringBuilder part = ByteString.newBuilder();
+      MetricsTextWriter.PieceSink wrap =
+          (bytes, offset, length) -> part.append(ByteString.fromArrayUnsafe(bytes, offset, length));
+      if (!gzip) {
+        parts.next(wrap);
         return part.result();
       }
-    };
+      if (zipped == null) zipped = new GzipPieces();
+      zipped.to(wrap);
+      parts.next(zipped);
+      if (!parts.hasNext()) zipped.finish();
+      return part.result();
+    }
+
+    /** Frees the compressor of a body that ended before its last part; called once the stream has ended. */
+    @Override
+    public void close() {
+      if (zipped != null) zipped.close();
+    }
   }
 
   /** One admitted scrape's place in the bound, given back exactly once. */

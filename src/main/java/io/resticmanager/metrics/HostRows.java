@@ -10,8 +10,9 @@ import java.util.Map;
  * Every host's rows of the per-host families, rendered once per change of the host and kept between
  * scrapes. Hosts are kept in name order; each family's rows are concatenated in blocks of {@link #BLOCK}
  * hosts, and {@link #render()} rebuilds only the blocks whose rows changed since it last ran: a heartbeat
- * changes one line of one family, so it costs one block of that family. A scrape then copies nothing of
- * the hosts' rows: a fleet of 10,000 hosts is about 1,100 blocks, handed to the socket as they are.
+ * changes one line of one family, so it costs one block of that family. Each block is also deflated once,
+ * when it is built ({@link GzipPieces}). A scrape then copies and compresses nothing of the hosts' rows:
+ * a fleet of 10,000 hosts is about 1,100 blocks, handed to the socket as they are.
  *
  * <p>Mutable and not thread-safe: owned by one actor (the fleet), which gives scrapes the immutable
  * {@link RenderedHosts}. Adding or removing a host moves every later host, so it rebuilds all blocks.
@@ -24,6 +25,8 @@ public final class HostRows {
   private final Map<String, Host> byName = new HashMap<>();
   /** [family][block]; a null block is rebuilt by the next {@link #render()}. Null after a host came or went. */
   private byte[][][] blocks;
+  /** [family][block]: each block deflated on its own, made with it. */
+  private byte[][][] deflated;
   private RenderedHosts rendered;
   private final TextBuffer scratch = new TextBuffer(4096);
 
@@ -106,15 +109,23 @@ public final class HostRows {
     if (rendered != null) return rendered;
     int families = ServerMetrics.hostFamilies();
     int count = (hosts.size() + BLOCK - 1) / BLOCK;
-    if (blocks == null) blocks = new byte[families][count][];
-    List<List<byte[]>> out = new ArrayList<>(families);
+    if (blocks == null) {
+      blocks = new byte[families][count][];
+      deflated = new byte[families][count][];
+    }
+    List<List<byte[]>> raw = new ArrayList<>(families);
+    List<List<byte[]>> zipped = new ArrayList<>(families);
     for (int k = 0; k < families; k++) {
       for (int b = 0; b < count; b++) {
-        if (blocks[k][b] == null) blocks[k][b] = block(k, b);
+        if (blocks[k][b] == null) {
+          blocks[k][b] = block(k, b);
+          deflated[k][b] = GzipPieces.segment(blocks[k][b]);
+        }
       }
-      out.add(List.of(blocks[k]));
+      raw.add(List.of(blocks[k]));
+      zipped.add(List.of(deflated[k]));
     }
-    rendered = new RenderedHosts(hosts.size(), out);
+    rendered = new RenderedHosts(hosts.size(), raw, zipped);
     return rendered;
   }
 

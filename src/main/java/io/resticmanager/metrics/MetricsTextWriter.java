@@ -64,6 +64,15 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
      * the snapshot, so it may be kept (wrapped, not copied) as long as needed. Never empty.
      */
     void piece(byte[] bytes, int offset, int length);
+
+    /**
+     * The next piece is a block of hosts' rows, {@code raw}, which also comes deflated on its own
+     * ({@link GzipPieces#segment}); a sink that compresses may use {@code deflated} as it is. By default the
+     * raw piece.
+     */
+    default void block(byte[] raw, byte[] deflated) {
+      piece(raw, 0, raw.length);
+    }
   }
 
   /**
@@ -203,7 +212,7 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
             measured += block.length;
           } else if (sink != null && block.length > 0) {
             handOver(out);
-            sink.piece(block, 0, block.length);
+            sink.block(block, hostGauge.deflated().get(row));
             handed += block.length;
           } else {
             out.append(block);

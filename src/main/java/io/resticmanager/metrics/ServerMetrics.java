@@ -114,7 +114,7 @@ public final class ServerMetrics {
         List.of(GaugeFamily.Row.of(fleet.agentsConnected()))));
     for (int k = 0; k < HOST_FAMILIES.size(); k++) {
       HostFamily f = HOST_FAMILIES.get(k);
-      families.add(new HostGaugeFamily(f.name(), f.help(), f.unit(), f.labelNames(), rows.blocks(k)));
+      families.add(new HostGaugeFamily(f.name(), f.help(), f.unit(), f.labelNames(), rows.blocks(k), rows.deflated(k)));
     }
     families.add(GaugeFamily.of(PREFIX + "alerts_open", "open alerts; every known kind present from start",
         List.of("kind", "severity"), alerts));
