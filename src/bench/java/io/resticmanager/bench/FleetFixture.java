@@ -157,7 +157,8 @@ public final class FleetFixture {
   public FleetSample keptSample(int seen) {
     if (kept == null) {
       kept = resampledAfterFrames().hosts().toArray(new HostSample[0]);
-      rows = HostRows.of(List.of(kept));
+      rows = new HostRows();
+      for (HostSample h : kept) rows.put(h);
     }
     for (int n = 0; n < seen; n++) {
       int i = nextSeen++ % hosts.size();

@@ -50,6 +50,10 @@ public final class GzipPieces implements MetricsTextWriter.PieceSink, AutoClosea
 
   @Override
   public void block(byte[] raw, byte[] deflated) {
+    if (deflated == null) {
+      piece(raw, 0, raw.length);
+      return;
+    }
     start();
     crc.update(raw, 0, raw.length);
     size += raw.length;

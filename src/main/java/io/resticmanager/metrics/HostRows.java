@@ -46,23 +46,6 @@ public final class HostRows {
     }
   }
 
-  /**
-   * The rows of {@code hosts}, in any order; rejects a list that names one host twice (their series would
-   * collide). Hosts put in name order are appended, so this takes linear time after the sort.
-   */
-  public static HostRows of(List<HostSample> hosts) {
-    HostRows rows = new HostRows();
-    List<HostSample> sorted = new ArrayList<>(hosts);
-    sorted.sort(java.util.Comparator.comparing(HostSample::name));
-    for (HostSample h : sorted) {
-      if (rows.byName.containsKey(h.name())) {
-        throw new IllegalArgumentException("host [" + h.name() + "] appears twice: its series would collide");
-      }
-      rows.put(h);
-    }
-    return rows;
-  }
-
   /** Adds the host, or replaces what is known of the host of that name. */
   public void put(HostSample sample) {
     scratch.reset();

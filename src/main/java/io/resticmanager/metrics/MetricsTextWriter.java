@@ -66,9 +66,9 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
     void piece(byte[] bytes, int offset, int length);
 
     /**
-     * The next piece is a block of hosts' rows, {@code raw}, which also comes deflated on its own
-     * ({@link GzipPieces#segment}); a sink that compresses may use {@code deflated} as it is. By default the
-     * raw piece.
+     * The next piece is a block of hosts' rows, {@code raw}, which may also come deflated on its own
+     * ({@link GzipPieces#segment}; null if not); a sink that compresses may use {@code deflated} as it is.
+     * By default the raw piece.
      */
     default void block(byte[] raw, byte[] deflated) {
       piece(raw, 0, raw.length);
@@ -117,7 +117,7 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
   }
 
   /**
-   * The exact number of bytes the exposition of {@code snapshot} has (what {@link #chunks} gives in all),
+   * The exact number of bytes the exposition of {@code snapshot} has (what {@link #parts} hand over in all),
    * without rendering it: the small families are rendered into a scratch buffer and counted, the per-host
    * rows are counted from their rendered blocks. Costs a small fraction of rendering a large fleet.
    */
@@ -212,7 +212,7 @@ public abstract sealed class MetricsTextWriter permits PrometheusTextWriter, Ope
             measured += block.length;
           } else if (sink != null && block.length > 0) {
             handOver(out);
-            sink.block(block, hostGauge.deflated().get(row));
+            sink.block(block, hostGauge.deflated() == null ? null : hostGauge.deflated().get(row));
             handed += block.length;
           } else {
             out.append(block);

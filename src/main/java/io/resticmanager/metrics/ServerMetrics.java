@@ -80,19 +80,24 @@ public final class ServerMetrics {
   static int[] renderHost(HostSample host, TextBuffer out) {
     int[] ends = new int[HOST_FAMILIES.size()];
     for (int k = 0; k < ends.length; k++) {
-      HostFamily family = HOST_FAMILIES.get(k);
-      family.rows().write(host, (value, labelValues) -> family.lines().write(List.of(labelValues), value, out));
+      renderRows(k, host, out);
       ends[k] = out.size();
     }
     return ends;
   }
 
+  /** Renders {@code host}'s rows of per-host family {@code k} (possibly none) into {@code out}. */
+  static void renderRows(int k, HostSample host, TextBuffer out) {
+    HostFamily family = HOST_FAMILIES.get(k);
+    family.rows().write(host, (value, labelValues) -> family.lines().write(List.of(labelValues), value, out));
+  }
+
   /**
    * Rejects a fleet that lists one host name twice. The hosts' rows are the fleet's own rendered rows
-   * when it has them ({@link FleetSample#rendered()}), else rendered here.
+   * when it has them ({@link FleetSample#rendered()}), else rendered here ({@link RenderedHosts#of}).
    */
   public static MetricsSnapshot build(JobDurations jobDurations, FleetSample fleet, BuildInfo build) {
-    RenderedHosts rows = fleet.rendered() != null ? fleet.rendered() : HostRows.of(fleet.hosts()).render();
+    RenderedHosts rows = fleet.rendered() != null ? fleet.rendered() : RenderedHosts.of(fleet.hosts());
     int n = fleet.hosts().size();
     int onlineCount = 0;
     for (HostSample host : fleet.hosts()) {

@@ -23,16 +23,22 @@ import org.junit.jupiter.api.Test;
  */
 class GzipPiecesTest {
 
+  /** A fleet whose rows are kept by {@link HostRows} (deflated blocks), or rendered once (none) when not {@code kept}. */
   private static MetricsSnapshot fleet(int hosts) {
+    return fleet(hosts, true);
+  }
+
+  private static MetricsSnapshot fleet(int hosts, boolean kept) {
     List<HostSample> list = new ArrayList<>();
     for (int i = 0; i < hosts; i++) {
       list.add(new HostSample("host-" + i + ".example.net", i % 3 != 0, 1_700_000_000_000L + i * 37L,
           Map.of(JobKind.BACKUP, 1_699_990_000_000L + i, JobKind.CHECK, 1_699_000_000_000L + i),
           Map.of(JobKind.BACKUP, 1_699_990_000_000L + i), i * 1_000L, i % 4, "0.1.0", "0.17.3", "linux/amd64"));
     }
-    HostRows rows = HostRows.of(list);
-    return ServerMetrics.build(JobDurations.empty(), new FleetSample(list, hosts / 2, Map.of(), rows.render()),
-        new BuildInfo("1.0.0", "abc", "17"));
+    HostRows rows = new HostRows();
+    list.forEach(rows::put);
+    return ServerMetrics.build(JobDurations.empty(),
+        new FleetSample(list, hosts / 2, Map.of(), kept ? rows.render() : null), new BuildInfo("1.0.0", "abc", "17"));
   }
 
   private static byte[] gzip(MetricsTextWriter writer, MetricsSnapshot snapshot, int partBytes) {
@@ -63,6 +69,15 @@ class GzipPiecesTest {
         assertTrue(gz.length * 8 < text.length, gz.length + " gzipped bytes of " + text.length);
       }
     }
+  }
+
+  @Test
+  void blocksWithoutDeflatedFormsAreCompressedAsTheyAreSent() throws IOException {
+    MetricsSnapshot snapshot = fleet(2_000, false);
+    byte[] text = PrometheusTextWriter.INSTANCE.toBytes(snapshot);
+    byte[] gz = gzip(PrometheusTextWriter.INSTANCE, snapshot, 64 * 1024);
+    assertArrayEquals(text, gunzip(gz));
+    assertTrue(gz.length * 8 < text.length, gz.length + " gzipped bytes of " + text.length);
   }
 
   @Test

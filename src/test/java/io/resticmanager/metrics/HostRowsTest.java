@@ -14,7 +14,10 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** {@link HostRows} kept up to date change by change against the same hosts rendered afresh. */
+/**
+ * {@link HostRows} kept up to date change by change against the same hosts rendered afresh, family by
+ * family, by {@link RenderedHosts#of} (which keeps no per-host rows).
+ */
 class HostRowsTest {
 
   private static HostSample host(String name, long seen, int alerts) {
@@ -34,7 +37,7 @@ class HostRowsTest {
   }
 
   private static void assertSameRows(Map<String, HostSample> expected, HostRows kept) {
-    List<byte[]> fresh = rows(HostRows.of(List.copyOf(expected.values())).render());
+    List<byte[]> fresh = rows(RenderedHosts.of(List.copyOf(expected.values())));
     List<byte[]> actual = rows(kept.render());
     assertEquals(expected.size(), kept.render().hosts());
     for (int k = 0; k < fresh.size(); k++) assertArrayEquals(fresh.get(k), actual.get(k), "family " + k);
@@ -90,6 +93,6 @@ class HostRowsTest {
 
   @Test
   void aHostNamedTwiceIsRejected() {
-    assertThrows(IllegalArgumentException.class, () -> HostRows.of(List.of(host("a", 1, 0), host("a", 2, 0))));
+    assertThrows(IllegalArgumentException.class, () -> RenderedHosts.of(List.of(host("a", 1, 0), host("a", 2, 0))));
   }
 }
