@@ -1,14 +1,18 @@
 package io.resticmanager.bench;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -24,6 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
 
 /**
  * Drives real WebSocket agents on loopback against a real server and reports, as Markdown tables:
@@ -420,8 +425,8 @@ public final class LoadTool {
     line("");
     line("## /metrics latency with " + String.format("%,d", hosts) + " hosts");
     line("");
-    line("Sequential scrapes on one connection (" + (opt("scrape-client", "raw").equals("jdk") ? "java.net.http client"
-        : "raw keep-alive reader") + "); the time is from sending the request to the last byte of the body.");
+    line("Sequential scrapes on one connection (" + (jdkScraper() ? "java.net.http client" : "raw keep-alive reader")
+        + "); the time is from sending the request to the last byte of the body.");
     line("");
     line("| encoding | scrapes | body bytes | p50 (ms) | p99 (ms) | max (ms) | goal (p99 ≤ 50 ms at 10,000 hosts) |");
     line("|---|---:|---:|---:|---:|---:|---|");
@@ -430,7 +435,7 @@ public final class LoadTool {
   }
 
   private void scrapeRow(ServerUnderTest server, int hosts, int n, boolean gzip) throws Exception {
-    boolean jdk = opt("scrape-client", "raw").equals("jdk");
+    boolean jdk = jdkScraper();
     HttpRequest.Builder b = HttpRequest.newBuilder(server.base.resolve("/metrics")).timeout(Duration.ofSeconds(30))
         .header("Authorization", "Bearer " + server.metricsToken);
     if (gzip) b.header("Accept-Encoding", "gzip");
@@ -470,20 +475,25 @@ public final class LoadTool {
     progress(String.format(Locale.ROOT, "/metrics %s at %d hosts: p50 %.1f ms, p99 %.1f ms", gzip ? "gzip" : "plain",
         hosts, latencies.percentileMillis(50), p99));
     for (long[] slow : slowest) {
-      progress(String.format(Locale.ROOT, "  slow: %.1f ms from %s", slow[0] / 1e6, java.time.Instant.ofEpochMilli(slow[1])));
+      progress(String.format(Locale.ROOT, "  slow: %.1f ms from %s", slow[0] / 1e6, Instant.ofEpochMilli(slow[1])));
     }
   }
 
+  /** {@code --scrape-client=jdk}: scrape with the JDK's HttpClient, as the load tool did until the third session. */
+  private boolean jdkScraper() {
+    return opt("scrape-client", "raw").equals("jdk");
+  }
+
   /** The raw scraper's first body of a row, read whole: an exposition (gunzipped when asked for) that ends. */
-  private static void checkExposition(Scraper.Response r, boolean gzip) throws java.io.IOException {
+  private static void checkExposition(Scraper.Response r, boolean gzip) throws IOException {
     if (r.gzipped() != gzip) throw new IllegalStateException("gzip asked: " + gzip + ", gzipped: " + r.gzipped());
     byte[] body = r.body();
     if (gzip) {
-      try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(body))) {
+      try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
         body = in.readAllBytes();
       }
     }
-    String text = new String(body, java.nio.charset.StandardCharsets.UTF_8);
+    String text = new String(body, StandardCharsets.UTF_8);
     if (!text.startsWith("# HELP restic_manager_") || !text.contains("\nrestic_manager_build_info{")
         || !text.endsWith("\n")) {
       throw new IllegalStateException("the raw scraper read no whole exposition (" + body.length + " bytes)");

@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.util.ByteString;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -46,12 +45,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       which copies its live state into snapshots.
  * </ul>
  *
- * <p>The work of one scrape in the metrics route, before and after it streamed its body and the fleet
- * kept its sample ({@code route_*}; Pekko's own rendering and socket writes not included):
+ * <p>The work of one scrape in the metrics route ({@code route_*}; Pekko's own rendering and socket
+ * writes not included):
  *
  * <ul>
- *   <li>{@code route_before}: the fleet copied into a sample, build, {@code toBytes}, and the copy
- *       {@code HttpEntities.create(contentType, byte[])} makes into a {@code ByteString}.
  *   <li>{@code route_afterUnchanged}: the fleet's kept sample and rendered rows ({@link FleetFixture#keptSample}),
  *       build, {@code parts()} in the route's {@link MetricsRoutes#CHUNK_BYTES}, each part one
  *       {@code ByteString} wrapping its pieces: what the route does when nothing changed since the last scrape.
@@ -151,13 +148,6 @@ public class RenderBench {
     long n = 0;
     while (parts.hasNext()) n += parts.next((bytes, offset, length) -> { });
     return n;
-  }
-
-  @Benchmark
-  public int route_before() {
-    byte[] body =
-        PrometheusTextWriter.INSTANCE.toBytes(ServerMetrics.build(fleet.durations, fleet.sample(), FleetFixture.BUILD));
-    return ByteString.fromArray(body).length();
   }
 
   @Benchmark

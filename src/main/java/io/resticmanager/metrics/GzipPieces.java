@@ -11,7 +11,9 @@ import java.util.zip.Deflater;
  * (a sync flush), as {@code pigz} does. Here the hosts' blocks are such segments, copied as they are; the
  * rest (metadata, the small families) is deflated now, each piece with a full flush, so that none of it
  * refers back into a block it did not compress. The trailer's CRC-32 and length are of everything handed
- * over. About 25 times smaller than the text, as a single stream would be, within a few per cent.
+ * over. A block handed over without a deflated form is compressed here like the rest. For 10,000 hosts
+ * the result is about 21 times smaller than the text; one stream over the whole text would be 26 times
+ * (the blocks are compressed apart, each without the others as history).
  *
  * <p>Its output goes to the sink given by {@link #to}, which the caller may change between pieces (one per
  * HTTP part). Not thread-safe; {@link #close()} frees the native compressor when the body is done or
