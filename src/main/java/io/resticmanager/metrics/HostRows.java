@@ -2,6 +2,8 @@ package io.resticmanager.metrics;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,10 +42,13 @@ public final class HostRows {
     Host(String name) {
       this.name = name;
     }
+  }
 
-    int start(int family) {
-      return family == 0 ? 0 : ends[family - 1];
-    }
+  private static final Comparator<Host> BY_NAME = Comparator.comparing(h -> h.name);
+
+  /** Where the rows of family {@code k} start in rows whose families end at {@code ends}. */
+  private static int start(int[] ends, int k) {
+    return k == 0 ? 0 : ends[k - 1];
   }
 
   /** Adds the host, or replaces what is known of the host of that name. */
@@ -55,14 +60,13 @@ public final class HostRows {
     if (host == null) {
       host = new Host(sample.name());
       byName.put(host.name, host);
-      int at = -(search(host.name) + 1);
+      int at = -(Collections.binarySearch(hosts, host, BY_NAME) + 1);
       hosts.add(at, host);
       reindexFrom(at);
       blocks = null;
     } else if (blocks != null) {
       for (int k = 0; k < ends.length; k++) {
-        int from = k == 0 ? 0 : ends[k - 1];
-        if (!Arrays.equals(host.lines, host.start(k), host.ends[k], lines, from, ends[k])) {
+        if (!Arrays.equals(host.lines, start(host.ends, k), host.ends[k], lines, start(ends, k), ends[k])) {
           blocks[k][host.index / BLOCK] = null;
           rendered = null;
         }
@@ -118,35 +122,17 @@ public final class HostRows {
     int length = 0;
     for (int i = b * BLOCK; i < end; i++) {
       Host h = hosts.get(i);
-      length += h.ends[k] - h.start(k);
+      length += h.ends[k] - start(h.ends, k);
     }
     byte[] block = new byte[length];
     int at = 0;
     for (int i = b * BLOCK; i < end; i++) {
       Host h = hosts.get(i);
-      int from = h.start(k);
+      int from = start(h.ends, k);
       System.arraycopy(h.lines, from, block, at, h.ends[k] - from);
       at += h.ends[k] - from;
     }
     return block;
-  }
-
-  /** Where {@code name} is in the name order, as {@link java.util.Collections#binarySearch} answers. */
-  private int search(String name) {
-    int low = 0;
-    int high = hosts.size() - 1;
-    while (low <= high) {
-      int mid = (low + high) >>> 1;
-      int c = hosts.get(mid).name.compareTo(name);
-      if (c < 0) {
-        low = mid + 1;
-      } else if (c > 0) {
-        high = mid - 1;
-      } else {
-        return mid;
-      }
-    }
-    return -(low + 1);
   }
 
   private void reindexFrom(int from) {

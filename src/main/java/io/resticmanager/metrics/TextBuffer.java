@@ -62,13 +62,9 @@ public final class TextBuffer {
   }
 
   void append(byte[] b) {
-    append(b, 0, b.length);
-  }
-
-  void append(byte[] b, int from, int length) {
-    ensure(length);
-    System.arraycopy(b, from, bytes, size, length);
-    size += length;
+    ensure(b.length);
+    System.arraycopy(b, 0, bytes, size, b.length);
+    size += b.length;
   }
 
   /** Appends again what this buffer already holds at {@code [from, from + length)}. */
