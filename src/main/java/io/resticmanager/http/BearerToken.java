@@ -25,7 +25,7 @@ public final class BearerToken {
    * The token of {@code Bearer <token>}: the scheme matched case-insensitively, then at least one blank, then
    * everything up to the end with surrounding whitespace removed. Tokens may be any printable Unicode, so
    * spaces, {@code =} and non-ASCII letters inside are part of the token, not a syntax error (RFC 6750's
-   * {@code token68} would refuse them). Empty for any other scheme or a missing token.
+   * {@code b64token} would refuse them). Empty for any other scheme or a missing token.
    */
   public static Optional<String> extract(Optional<String> authorizationHeader) {
     if (authorizationHeader.isEmpty()) return Optional.empty();
