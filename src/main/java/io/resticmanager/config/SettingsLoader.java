@@ -227,12 +227,12 @@ public final class SettingsLoader {
       int poolSize = integer("db.pool-size", 1, Integer.MAX_VALUE);
       String synchronous = string("db.sqlite-synchronous").trim().toUpperCase(Locale.ROOT);
       if (!SYNCHRONOUS.contains(synchronous)) throw error("db.sqlite-synchronous", "must be one of OFF, NORMAL, FULL, EXTRA");
-      Optional<String> adminToken = optional("admin-token");
+      Optional<String> adminToken = token("admin-token");
       if (adminToken.isPresent() && adminToken.get().length() < MIN_ADMIN_TOKEN) {
         throw error("admin-token", "must be at least " + MIN_ADMIN_TOKEN + " characters, or empty to have one generated");
       }
       List<Cidr> trustedProxies = cidrs("trusted-proxies");
-      Optional<String> metricsToken = optional("metrics.token");
+      Optional<String> metricsToken = token("metrics.token");
       Optional<String> tokenFileText = optional("metrics.token-file");
       if (metricsToken.isPresent() && tokenFileText.isPresent()) {
         throw error("metrics.token-file", "set either metrics.token or metrics.token-file, not both");
@@ -251,6 +251,7 @@ public final class SettingsLoader {
       Duration backupMaxAge = duration("alerts.backup-max-age");
       Duration checkInterval = duration("alerts.check-interval");
       Duration askTimeout = duration("ask-timeout");
+      refuseNetworkByteLogging();
 
       Optional<Path> tokenFile = tokenFileText.map(t -> readableTokenFile("metrics.token-file", t));
       Path dataDir = writableDirectory("data-dir", dataDirText);
@@ -309,10 +310,40 @@ public final class SettingsLoader {
       return s;
     }
 
-    /** Bearer tokens and paths cannot meaningfully start or end in blanks, so they are trimmed; blank is unset. */
+    /** Paths cannot meaningfully start or end in blanks, so they are trimmed; blank is unset. */
     private Optional<String> optional(String key) {
       String s = string(key).trim();
       return s.isEmpty() ? Optional.empty() : Optional.of(s);
+    }
+
+    /**
+     * A bearer token: any printable Unicode, surrounding whitespace removed as it is from a header and from
+     * the token file; blank is unset. A control character could never arrive in an HTTP header. U+FFFD is
+     * what Java 17 makes of a variable's bytes that the locale's charset (ASCII without a locale) cannot
+     * decode, and distinct tokens would collapse into the same string of them.
+     */
+    private Optional<String> token(String key) {
+      String s = string(key).strip();
+      if (s.isEmpty()) return Optional.empty();
+      if (s.indexOf('\uFFFD') >= 0) {
+        throw error(key, "holds U+FFFD, the mark of bytes that could not be decoded: run the server in a UTF-8"
+            + " locale (such as LANG=C.UTF-8) or set the token in the configuration file");
+      }
+      if (s.codePoints().anyMatch(Character::isISOControl)) {
+        throw error(key, "must be printable: a control character cannot be sent in an HTTP header");
+      }
+      return Optional.of(s);
+    }
+
+    /** Pekko's hex dump of the traffic would write every request, Authorization header included, to the log. */
+    private void refuseNetworkByteLogging() {
+      String key = "pekko.http.server.log-unencrypted-network-bytes";
+      if (!c.hasPath(key)) return;
+      String value = c.getValue(key).unwrapped().toString();
+      if (!value.equalsIgnoreCase("off")) {
+        throw new ConfigError(key, value, "must be off: it would write every request, tokens included, to the log"
+            + origin(c.getValue(key).origin()));
+      }
     }
 
     /** Strict: {@code 8080.5} or {@code "80a"} is an error, never silently truncated. */
@@ -470,15 +501,15 @@ public final class SettingsLoader {
       String variable = variableOf(key);
       if (variable != null && env.containsKey(variable)) return " (set by " + variable + ")";
       try {
-        ConfigOrigin origin = c.getValue(path(key)).origin();
-        if (origin.resource() != null) return "";
-        if (origin.filename() != null) {
-          return " (set in " + origin.filename() + (origin.lineNumber() > 0 ? ":" + origin.lineNumber() : "") + ")";
-        }
+        return origin(c.getValue(path(key)).origin());
       } catch (ConfigException e) {
         return "";
       }
-      return "";
+    }
+
+    private static String origin(ConfigOrigin origin) {
+      if (origin.resource() != null || origin.filename() == null) return "";
+      return " (set in " + origin.filename() + (origin.lineNumber() > 0 ? ":" + origin.lineNumber() : "") + ")";
     }
   }
 }

@@ -9,6 +9,7 @@ import io.resticmanager.http.ApiDirectives;
 import io.resticmanager.http.EnrollmentRoutes;
 import io.resticmanager.http.HealthRoutes;
 import io.resticmanager.http.HostRoutes;
+import io.resticmanager.http.HttpServerLog;
 import io.resticmanager.http.JobRoutes;
 import io.resticmanager.http.MetricsRoutes;
 import io.resticmanager.http.ScrapeDirectives;
@@ -86,7 +87,9 @@ public final class Guardian {
           new JobRoutes(adminToken, jobs).route(),
           new AlertRoutes(adminToken, alerts, fleet).route());
 
-      Http.get(system).newServerAt(settings.http().host(), settings.http().port()).bind(routes)
+      Http.get(system).newServerAt(settings.http().host(), settings.http().port())
+          .logTo(HttpServerLog.create(system))
+          .bind(routes)
           .whenComplete((binding, failure) -> {
             if (failure != null) {
               started.completeExceptionally(failure);

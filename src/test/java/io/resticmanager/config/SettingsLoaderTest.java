@@ -596,6 +596,42 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void tokensMayBeAnyPrintableUnicodeAndLoseOnlySurroundingWhitespace() {
+    Settings s = settings(Map.of(
+        "RM_ADMIN_TOKEN", " \u00e4dmin t\u00f6k=en \u2713 0123456789\u3000",
+        "RM_METRICS_TOKEN", "\tm\u00ebtrics  t\u00f6k=en\n"));
+
+    assertEquals(Optional.of("\u00e4dmin t\u00f6k=en \u2713 0123456789"), s.adminToken());
+    assertEquals(Optional.of("m\u00ebtrics  t\u00f6k=en"), s.metrics().token());
+  }
+
+  @Test
+  void aTokenTheLocaleCouldNotDecodeIsRejectedWithoutShowingIt() {
+    // What Java 17 makes of RM_ADMIN_TOKEN=\u00e4lpha-... in a process without a UTF-8 locale.
+    ConfigError e = error(Map.of("RM_ADMIN_TOKEN", "\ufffd\ufffdlpha-s3cr3t-0123456789"));
+
+    assertNames(e, "restic-manager.admin-token (RM_ADMIN_TOKEN)", "***");
+    assertTrue(e.getMessage().contains("UTF-8 locale"), e.getMessage());
+    assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
+  }
+
+  @Test
+  void aTokenWithAControlCharacterIsRejectedWithoutShowingIt() throws IOException {
+    ConfigError e = errorFromFile("restic-manager.metrics.token = \"metrics\\ttoken-0123\"");
+
+    assertNames(e, "restic-manager.metrics.token (RM_METRICS_TOKEN)", "***");
+    assertFalse(e.getMessage().contains("token-0123"), e.getMessage());
+  }
+
+  @Test
+  void pekkoLoggingTheRawTrafficIsRefused() throws IOException {
+    ConfigError e = errorFromFile("pekko.http.server.log-unencrypted-network-bytes = 100");
+
+    assertEquals("pekko.http.server.log-unencrypted-network-bytes", e.key(), e.getMessage());
+    assertTrue(e.getMessage().contains("application.conf:1"), e.getMessage());
+  }
+
+  @Test
   void emptySecretsMeanUnset() {
     Settings s = settings(Map.of("RM_ADMIN_TOKEN", "", "RM_METRICS_TOKEN", "", "RM_METRICS_TOKEN_FILE", ""));
 
