@@ -119,11 +119,20 @@ public final class TestCerts {
 
   /** The same RSA key in the PKCS#1 form ({@code BEGIN RSA PRIVATE KEY}), converted by {@code openssl}. */
   public static Path pkcs1(Pair rsa) throws IOException {
-    Path out = rsa.key().resolveSibling(rsa.key().getFileName() + ".pkcs1.pem");
+    return traditional(rsa, "pkcs1", "RSA PRIVATE KEY");
+  }
+
+  /** The same EC key in the SEC1 form ({@code BEGIN EC PRIVATE KEY}), converted by {@code openssl}. */
+  public static Path sec1(Pair ec) throws IOException {
+    return traditional(ec, "sec1", "EC PRIVATE KEY");
+  }
+
+  private static Path traditional(Pair pair, String suffix, String label) throws IOException {
+    Path out = pair.key().resolveSibling(pair.key().getFileName() + "." + suffix + ".pem");
     run(List.of(Tools.executable("openssl").toString(), "pkey", "-traditional",
-        "-in", rsa.key().toString(), "-out", out.toString()));
-    if (!Files.readString(out, US_ASCII).startsWith("-----BEGIN RSA PRIVATE KEY-----")) {
-      throw new IOException("openssl did not write a PKCS#1 key to " + out);
+        "-in", pair.key().toString(), "-out", out.toString()));
+    if (!Files.readString(out, US_ASCII).startsWith("-----BEGIN " + label + "-----")) {
+      throw new IOException("openssl did not write a " + label + " to " + out);
     }
     return out;
   }
