@@ -8,10 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Certificates for tests, made fresh in a test's directory and never checked in: certificate
@@ -115,6 +119,28 @@ public final class TestCerts {
     Path key = dir.resolve(base + ".key.pem");
     Files.writeString(key, pem("PRIVATE KEY", privateKey(store).getEncoded()), US_ASCII);
     return new Pair(cert, key);
+  }
+
+  /**
+   * A client-side TLS context that trusts the certificates in {@code pem} (a CA's, or a chain file's
+   * whole chain) and nothing else.
+   */
+  public static SSLContext trusting(Path pem) throws IOException {
+    try (InputStream in = Files.newInputStream(pem)) {
+      KeyStore trust = KeyStore.getInstance("PKCS12");
+      trust.load(null, null);
+      int i = 0;
+      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        trust.setCertificateEntry("trusted-" + (i++), c);
+      }
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, tmf.getTrustManagers(), null);
+      return context;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException("cannot trust " + pem, e);
+    }
   }
 
   /** The same RSA key in the PKCS#1 form ({@code BEGIN RSA PRIVATE KEY}), converted by {@code openssl}. */
