@@ -105,9 +105,7 @@ public final class Guardian {
           checks.cancel();
           return CompletableFuture.completedFuture(Done.getInstance());
         });
-        Settings.Tls files = settings.http().tls().orElseThrow();
-        log.info("TLS: the {} from [{}] and [{}]; the files are checked for changes every [{}]",
-            tls.get().current(), files.certFile(), files.keyFile(), files.reloadInterval());
+        log.info("TLS: {}", tls.get());
       }
       server.bind(routes)
           .whenComplete((binding, failure) -> {

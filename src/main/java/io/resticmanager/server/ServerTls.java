@@ -116,7 +116,7 @@ public final class ServerTls {
 
   /** Re-reads both files and installs a good new pair; {@code now} judges the certificate's validity. */
   synchronized Check check(Instant now) {
-    String contents;
+    String contents = null;
     try {
       Contents c = Contents.read(files);
       contents = c.fingerprint();
@@ -129,7 +129,7 @@ public final class ServerTls {
       return Check.INSTALLED;
     } catch (TlsPair.Invalid e) {
       // An unreadable file has no contents to compare: its problem stands for them.
-      String bad = e.file() + " " + e.getMessage();
+      String bad = contents != null ? contents : e.file() + " " + e.getMessage();
       if (!bad.equals(reportedContents)) {
         reportedContents = bad;
         log.error("TLS files [{}] and [{}] changed but are refused: [{}] {}; new connections still get the {}",
@@ -155,6 +155,13 @@ public final class ServerTls {
   /** The pair new connections get. */
   TlsPair current() {
     return keyManager.current();
+  }
+
+  /** What the start-up log says: the pair in use, its files and how often they are checked. */
+  @Override
+  public String toString() {
+    return "the " + current() + " from [" + files.certFile() + "] and [" + files.keyFile()
+        + "]; the files are checked for changes every [" + files.reloadInterval() + "]";
   }
 
   ReloadingKeyManager keyManager() {

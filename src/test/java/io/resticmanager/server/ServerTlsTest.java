@@ -129,10 +129,15 @@ class ServerTlsTest {
     assertTrue(errors.get(0).contains("[" + key + "] is an RSA key, but the certificate's key is EC"), errors.get(0));
     assertTrue(errors.get(0).contains("new connections still get the certificate [CN=localhost]"), errors.get(0));
 
+    Files.writeString(key, "another try\n" + Files.readString(a.key()));
+    assertEquals(ServerTls.Check.REFUSED, tls.check(Instant.now()));
+    assertEquals(2, logs.messages(Level.ERROR).size(), "other contents, another error, even for the same problem");
+
     Files.delete(key);
     assertEquals(ServerTls.Check.REFUSED, tls.check(Instant.now()));
-    assertEquals(2, logs.messages(Level.ERROR).size(), "another problem is another error");
-    assertTrue(logs.messages(Level.ERROR).get(1).contains("[" + key + "] does not exist"));
+    assertEquals(ServerTls.Check.REFUSED, tls.check(Instant.now()));
+    assertEquals(3, logs.messages(Level.ERROR).size(), "a missing file is reported once as well");
+    assertTrue(logs.messages(Level.ERROR).get(2).contains("[" + key + "] does not exist"));
 
     put(b.cert(), b.key());
     assertEquals(ServerTls.Check.INSTALLED, tls.check(Instant.now()));
