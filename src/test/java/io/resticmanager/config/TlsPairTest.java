@@ -21,13 +21,12 @@ class TlsPairTest {
   @TempDir static Path certs;
   @TempDir Path dir;
 
-  private static TestCerts ca;
   private static TestCerts.Pair rsa;
   private static TestCerts.Pair ec;
 
   @BeforeAll
   static void makeCertificates() throws Exception {
-    ca = TestCerts.authority(certs, "main");
+    TestCerts ca = TestCerts.authority(certs, "main");
     rsa = ca.server(TestCerts.Alg.RSA);
     ec = ca.server(TestCerts.Alg.EC);
   }

@@ -16,10 +16,10 @@ import io.resticmanager.support.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -29,11 +29,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -89,18 +89,12 @@ class ServerTlsIT {
   }
 
   private static HttpResponse<String> healthz(HttpClient client, int port) throws Exception {
-    return client.send(HttpRequest.newBuilder(java.net.URI.create("https://127.0.0.1:" + port + "/healthz"))
+    return client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/healthz"))
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static SSLSession session(HttpResponse<?> r) {
     return r.sslSession().orElseThrow(() -> new AssertionError("no TLS session"));
-  }
-
-  private static X509Certificate leaf(Path pem) throws Exception {
-    try (InputStream in = Files.newInputStream(pem)) {
-      return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-    }
   }
 
   /** The certificate a brand-new client connection is given. */
@@ -233,13 +227,13 @@ class ServerTlsIT {
       try (TestAgent agent = TestAgent.connectAndHello(s.wsUri(), host.agentToken(), "renewal", s.api().tls())) {
         Instant start = Instant.now().minusSeconds(60);
         agent.runJob(UUID.randomUUID(), "backup", "succeeded", start, start.plusSeconds(1), 1);
-        assertEquals(leaf(a.cert()), servedTo(s.port()));
+        assertEquals(TestCerts.leaf(a.cert()), servedTo(s.port()));
 
         Path link = rotating.resolve("live.tmp");
         Files.createSymbolicLink(link, pairB);
         Files.move(link, live, StandardCopyOption.ATOMIC_MOVE);
 
-        Await.until(Duration.ofSeconds(20), () -> servedTo(s.port()), leaf(b.cert())::equals);
+        Await.until(Duration.ofSeconds(20), () -> servedTo(s.port()), TestCerts.leaf(b.cert())::equals);
         agent.runJob(UUID.randomUUID(), "check", "succeeded", start.plusSeconds(10), start.plusSeconds(20), 0);
         assertFalse(agent.isClosed(), "the agent connected before the renewal is still connected");
         assertTrue(logs.messages(Level.INFO).stream().anyMatch(m -> m.contains("new connections get the certificate")),
@@ -254,7 +248,7 @@ class ServerTlsIT {
         List<String> errors = Await.until(Duration.ofSeconds(20), () -> logs.messages(Level.ERROR), e -> !e.isEmpty());
         assertTrue(errors.get(0).contains("[" + live.resolve("key.pem") + "] the key does not belong to the certificate"),
             errors.get(0));
-        assertEquals(leaf(b.cert()), servedTo(s.port()), "new connections still get B");
+        assertEquals(TestCerts.leaf(b.cert()), servedTo(s.port()), "new connections still get B");
         agent.runJob(UUID.randomUUID(), "backup", "succeeded", start.plusSeconds(30), start.plusSeconds(40), 2);
       }
     }
@@ -270,7 +264,7 @@ class ServerTlsIT {
   @Test
   void anExpiredPairStopsServeWithExitCodeTwoAndOneLineNamingTheVariableAndTheFile() throws Exception {
     TestCerts.Pair expired = ca.expired(TestCerts.Alg.EC);
-    Map<String, String> env = new java.util.HashMap<>(tls(expired.cert(), expired.key()));
+    Map<String, String> env = new HashMap<>(tls(expired.cert(), expired.key()));
     env.put("RM_DATA_DIR", dir.resolve("expired-data").toString());
 
     try (ChildProcess p = ChildProcess.start(dir, env, ChildProcess.FAST_START, "serve")) {

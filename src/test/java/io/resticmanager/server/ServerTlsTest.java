@@ -71,12 +71,6 @@ class ServerTlsTest {
     return alias == null ? null : tls.keyManager().getCertificateChain(alias)[0];
   }
 
-  private static X509Certificate leaf(Path pem) throws Exception {
-    try (var in = Files.newInputStream(pem)) {
-      return (X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
-    }
-  }
-
   @Test
   void enginesSpeakOnlyTls13And12WithForwardSecretAeadSuites() {
     SSLEngine engine = tls.newEngine();
@@ -97,7 +91,7 @@ class ServerTlsTest {
   @Test
   void unchangedFilesAreLeftAlone() throws Exception {
     assertEquals(ServerTls.Check.UNCHANGED, tls.check(Instant.now()));
-    assertEquals(leaf(a.cert()), served("RSA"));
+    assertEquals(TestCerts.leaf(a.cert()), served("RSA"));
     assertTrue(logs.messages(Level.INFO).isEmpty());
   }
 
@@ -107,12 +101,12 @@ class ServerTlsTest {
 
     assertEquals(ServerTls.Check.INSTALLED, tls.check(Instant.now()));
 
-    assertEquals(leaf(b.cert()), served("EC"));
+    assertEquals(TestCerts.leaf(b.cert()), served("EC"));
     assertEquals(null, served("RSA"), "pair B has an EC key: RSA suites are no longer offered");
     List<String> info = logs.messages(Level.INFO);
     assertEquals(1, info.size(), info.toString());
     assertTrue(info.get(0).contains(cert.toString()) && info.get(0).contains("[CN=localhost] valid until "
-        + leaf(b.cert()).getNotAfter().toInstant()), info.get(0));
+        + TestCerts.leaf(b.cert()).getNotAfter().toInstant()), info.get(0));
     assertEquals(ServerTls.Check.UNCHANGED, tls.check(Instant.now()));
   }
 
@@ -123,7 +117,7 @@ class ServerTlsTest {
     assertEquals(ServerTls.Check.REFUSED, tls.check(Instant.now()));
     assertEquals(ServerTls.Check.REFUSED, tls.check(Instant.now()), "tried again at every check");
 
-    assertEquals(leaf(a.cert()), served("RSA"));
+    assertEquals(TestCerts.leaf(a.cert()), served("RSA"));
     List<String> errors = logs.messages(Level.ERROR);
     assertEquals(1, errors.size(), "logged once, not at every check: " + errors);
     assertTrue(errors.get(0).contains("[" + key + "] is an RSA key, but the certificate's key is EC"), errors.get(0));
@@ -141,7 +135,7 @@ class ServerTlsTest {
 
     put(b.cert(), b.key());
     assertEquals(ServerTls.Check.INSTALLED, tls.check(Instant.now()));
-    assertEquals(leaf(b.cert()), served("EC"));
+    assertEquals(TestCerts.leaf(b.cert()), served("EC"));
   }
 
   @Test
@@ -159,7 +153,7 @@ class ServerTlsTest {
     put(b.cert(), b.key());
     tls.check(Instant.now());
 
-    assertEquals(leaf(a.cert()), km.getCertificateChain(chosenBefore)[0]);
+    assertEquals(TestCerts.leaf(a.cert()), km.getCertificateChain(chosenBefore)[0]);
     assertEquals("RSA", km.getPrivateKey(chosenBefore).getAlgorithm());
     assertEquals(2, km.getCertificateChain(chosenBefore).length, "the whole chain, as in the file");
   }

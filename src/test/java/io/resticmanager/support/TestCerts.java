@@ -10,6 +10,7 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -119,6 +120,15 @@ public final class TestCerts {
     Path key = dir.resolve(base + ".key.pem");
     Files.writeString(key, pem("PRIVATE KEY", privateKey(store).getEncoded()), US_ASCII);
     return new Pair(cert, key);
+  }
+
+  /** The first certificate of a PEM file: the leaf of a chain file. */
+  public static X509Certificate leaf(Path pem) throws IOException {
+    try (InputStream in = Files.newInputStream(pem)) {
+      return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException("no certificate in " + pem, e);
+    }
   }
 
   /**
