@@ -21,6 +21,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,6 +79,8 @@ public final class SettingsLoader {
     m.put("RM_METRICS_TOKEN", "metrics.token");
     m.put("RM_METRICS_TOKEN_FILE", "metrics.token-file");
     m.put("RM_METRICS_TRUSTED_CIDR", "metrics.trusted-cidr");
+    m.put("RM_TLS_CERT_FILE", "http.tls.cert-file");
+    m.put("RM_TLS_KEY_FILE", "http.tls.key-file");
     return Map.copyOf(m);
   }
 
@@ -217,6 +220,14 @@ public final class SettingsLoader {
       String host = nonEmpty("http.host");
       int port = integer("http.port", 1, 65535);
       int maxConnections = integer("http.max-connections", 1, Integer.MAX_VALUE);
+      Optional<String> certFileText = optional("http.tls.cert-file");
+      Optional<String> keyFileText = optional("http.tls.key-file");
+      if (certFileText.isPresent() != keyFileText.isPresent()) {
+        String missing = certFileText.isPresent() ? "http.tls.key-file" : "http.tls.cert-file";
+        String given = certFileText.isPresent() ? "http.tls.cert-file" : "http.tls.key-file";
+        throw error(missing, "must be set when " + label(given) + " is: TLS needs both the certificate and its key");
+      }
+      Duration tlsReloadInterval = duration("http.tls.reload-interval");
       String dataDirText = nonEmpty("data-dir");
       String dbUrl = string("db.url").trim();
       if (!dbUrl.isEmpty() && !dbUrl.startsWith("jdbc:sqlite:") && !dbUrl.startsWith("jdbc:postgresql:")) {
@@ -254,11 +265,12 @@ public final class SettingsLoader {
       refuseNetworkByteLogging();
 
       Optional<Path> tokenFile = tokenFileText.map(t -> readableTokenFile("metrics.token-file", t));
+      Optional<Settings.Tls> tls = certFileText.map(cert -> tlsPair(cert, keyFileText.get(), tlsReloadInterval));
       Path dataDir = writableDirectory("data-dir", dataDirText);
       String url = dbUrl.isEmpty() ? "jdbc:sqlite:" + dataDir.resolve("restic-manager.db") : dbUrl;
 
       return new Settings(
-          new Settings.Http(host, port, maxConnections),
+          new Settings.Http(host, port, maxConnections, tls),
           dataDir,
           new Settings.Db(url, dbUser, dbPassword, poolSize, synchronous),
           adminToken,
@@ -427,6 +439,22 @@ public final class SettingsLoader {
         throw new ConfigError(label(key), p.toString(), "the file is empty" + where(key));
       }
       return p;
+    }
+
+    /**
+     * Reads and checks the pair now, so a typo, a wrong key or an expired certificate stops start-up; the
+     * server reads the files again when they change. The error names the file the problem is in.
+     */
+    private Settings.Tls tlsPair(String certText, String keyText, Duration reloadInterval) {
+      Path cert = file("http.tls.cert-file", certText);
+      Path key = file("http.tls.key-file", keyText);
+      try {
+        TlsPair.read(cert, key, Instant.now());
+      } catch (TlsPair.Invalid e) {
+        String k = e.part() == TlsPair.Part.CERT ? "http.tls.cert-file" : "http.tls.key-file";
+        throw new ConfigError(label(k), e.file().toString(), e.getMessage() + where(k));
+      }
+      return new Settings.Tls(cert, key, reloadInterval);
     }
 
     /** Creates the directory when missing, then proves it writable by creating and deleting a file. */

@@ -19,18 +19,25 @@ import io.resticmanager.store.AlertStore;
 import io.resticmanager.store.Database;
 import io.resticmanager.store.HostStore;
 import io.resticmanager.store.JobStore;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -42,8 +49,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The root behavior: spawns {@link JobTracker} and {@link Fleet}, builds the routes, binds HTTP and
- * registers the shutdown order with {@link CoordinatedShutdown}: unbind, close every agent socket with
+ * The root behavior: spawns {@link JobTracker} and {@link Fleet}, builds the routes, binds HTTP (HTTPS with
+ * {@link ServerTls}, whose file checks it schedules) and registers the shutdown order with
+ * {@link CoordinatedShutdown}: stop the TLS file checks and unbind, close every agent socket with
  * 1001 and drain HTTP connections, flush the fleet's pending writes and the store. The database itself is closed
  * by {@code Main} after the actor system has terminated, so nothing can write to a closed store.
  */
@@ -59,7 +67,8 @@ public final class Guardian {
   public record Started(ServerBinding binding, ActorRef<Fleet.Command> fleet, ActorRef<JobTracker.Command> jobTracker) {}
 
   public static Behavior<Void> create(
-      Settings settings, Database db, Fleet.Initial initial, String adminToken, CompletableFuture<Started> started) {
+      Settings settings, Database db, Fleet.Initial initial, String adminToken, Optional<ServerTls> tls,
+      CompletableFuture<Started> started) {
     return Behaviors.setup(ctx -> {
       ActorSystem<Void> system = ctx.getSystem();
       // A bug in one message must not take the server down: log it and keep the actor's state.
@@ -87,21 +96,42 @@ public final class Guardian {
           new JobRoutes(adminToken, jobs).route(),
           new AlertRoutes(adminToken, alerts, fleet).route());
 
-      Http.get(system).newServerAt(settings.http().host(), settings.http().port())
-          .logTo(HttpServerLog.create(system))
-          .bind(routes)
+      ServerBuilder server = Http.get(system).newServerAt(settings.http().host(), settings.http().port())
+          .logTo(HttpServerLog.create(system));
+      if (tls.isPresent()) {
+        server = server.enableHttps(tls.get().connectionContext());
+        Cancellable checks = tls.get().scheduleChecks(system.scheduler(),
+            system.dispatchers().lookup(DispatcherSelector.blocking()));
+        // No certificate reload once the listener is going away.
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "tls-checks-stop", () -> {
+          checks.cancel();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+        log.info("TLS: {}", tls.get());
+      }
+      server.bind(routes)
           .whenComplete((binding, failure) -> {
             if (failure != null) {
               started.completeExceptionally(failure);
               return;
             }
             registerShutdown(system, binding, agentSocket, fleet, db);
-            log.info("Listening on [{}]; /metrics {}", binding.localAddress(),
+            log.info("Listening on [{}]; /metrics {}", url(tls.isPresent(), binding.localAddress()),
                 scrape.enabled() ? "enabled" : "not mounted (no metrics token, token file or trusted CIDR)");
             started.complete(new Started(binding, fleet, tracker));
           });
       return Behaviors.empty();
     });
+  }
+
+  /** {@code https://127.0.0.1:8443}, {@code http://[::1]:8080}: what a client would type. */
+  static String url(boolean https, InetSocketAddress address) {
+    try {
+      return new URI(https ? "https" : "http", null, address.getAddress().getHostAddress(), address.getPort(), null,
+          null, null).toString();
+    } catch (URISyntaxException e) {
+      return address.toString();
+    }
   }
 
   private static void registerShutdown(
