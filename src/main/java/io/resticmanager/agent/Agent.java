@@ -68,7 +68,7 @@ public final class Agent implements AutoCloseable {
 
     HttpClient http = HttpClient.newBuilder().connectTimeout(s.connectTimeout()).build();
     Random random = new Random();
-    String token = Enrollment.agentToken(s, http, new Backoff(s.minBackoff(), s.maxBackoff(), random), stop);
+    String token = Enrollment.agentToken(s, http, new Backoff(s.minBackoff(), s.maxBackoff(), random), random, stop);
 
     Outbox outbox = Outbox.open(s.outboxDir());
     int waiting = outbox.size();
@@ -76,7 +76,7 @@ public final class Agent implements AutoCloseable {
 
     Hello hello = new Hello(Frame.PROTOCOL_VERSION, BuildInfo.current().version(), resticVersion, s.hostname(), os());
     JobQueue jobs = new JobQueue(runner, outbox, Clock.systemUTC(), new NoEvents());
-    AgentClient client = new AgentClient(http, s.webSocketUrl(), token, hello, outbox,
+    AgentClient client = new AgentClient(http, s.webSocketUrls(), random, token, hello, outbox,
         c -> jobs.submit(c.jobId(), c.kind(), JobQueue.Origin.SERVER),
         new Backoff(s.minBackoff(), s.maxBackoff(), random), s.connectTimeout());
     jobs.events(client);

@@ -35,9 +35,9 @@ class AgentSettingsTest {
   @Test
   void theDefaultsMatchTheContract() throws IOException {
     AgentSettings s = load("", Map.of("RM_HOSTNAME", "web-01"));
-    assertEquals(URI.create("http://127.0.0.1:8080"), s.serverUrl());
-    assertEquals(URI.create("ws://127.0.0.1:8080/api/v1/agents/ws"), s.webSocketUrl());
-    assertEquals(URI.create("http://127.0.0.1:8080/api/v1/agents/enroll"), s.enrollUrl());
+    assertEquals(List.of(URI.create("http://127.0.0.1:8080")), s.serverUrls());
+    assertEquals(List.of(URI.create("ws://127.0.0.1:8080/api/v1/agents/ws")), s.webSocketUrls());
+    assertEquals(List.of(URI.create("http://127.0.0.1:8080/api/v1/agents/enroll")), s.enrollUrls());
     assertEquals(Path.of("./data"), s.dataDir());
     assertEquals(Path.of("./data/agent-token"), s.agentTokenFile());
     assertTrue(s.enrollmentToken().isEmpty());
@@ -62,7 +62,7 @@ class AgentSettingsTest {
     AgentSettings s = load("""
         restic-manager.agent { server-url = "http://other:1", hostname = "x", backup-paths = ["/nope"] }
         """, env);
-    assertEquals(URI.create("wss://rm.example.org/prefix/api/v1/agents/ws"), s.webSocketUrl());
+    assertEquals(List.of(URI.create("wss://rm.example.org/prefix/api/v1/agents/ws")), s.webSocketUrls());
     assertEquals(Optional.of("tok-123"), s.enrollmentToken());
     assertEquals("db-01.example.org", s.hostname());
     assertEquals(List.of("/etc", "/srv/data", "/home"), s.backupPaths());
@@ -102,6 +102,37 @@ class AgentSettingsTest {
     }
     ConfigError creds = refused("", Map.of("RM_SERVER_URL", "http://user:s3cret@h", "RM_HOSTNAME", "h"));
     assertFalse(creds.getMessage().contains("s3cret"), creds.getMessage());
+  }
+
+  @Test
+  void severalServerUrlsComeAsCommaSeparatedTextOrAListTrimmedAndEachKeptOnce() throws IOException {
+    AgentSettings fromEnv = load("", Map.of("RM_HOSTNAME", "h",
+        "RM_SERVER_URL", " https://rm1.example.org , https://rm2.example.org:8443/ ,,https://RM1.example.org"));
+    assertEquals(List.of(URI.create("https://rm1.example.org"), URI.create("https://rm2.example.org:8443")),
+        fromEnv.serverUrls());
+    assertEquals(List.of(URI.create("wss://rm1.example.org/api/v1/agents/ws"),
+        URI.create("wss://rm2.example.org:8443/api/v1/agents/ws")), fromEnv.webSocketUrls());
+    assertEquals(List.of(URI.create("https://rm1.example.org/api/v1/agents/enroll"),
+        URI.create("https://rm2.example.org:8443/api/v1/agents/enroll")), fromEnv.enrollUrls());
+
+    AgentSettings fromList = load("restic-manager.agent.server-url = [\"https://a.example.org\", \"https://b.example.org/rm\"]",
+        Map.of("RM_HOSTNAME", "h"));
+    assertEquals(List.of(URI.create("https://a.example.org"), URI.create("https://b.example.org/rm")),
+        fromList.serverUrls());
+  }
+
+  @Test
+  void anInvalidEntryOfAServerUrlListIsNamedAndAnEmptyListRefused() {
+    for (String bad : List.of("ftp://b.example.org", "https://b.example.org/?x=1", "https://b.example.org/#top", "https://")) {
+      ConfigError e = refused("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", "https://a.example.org, " + bad));
+      assertEquals("restic-manager.agent.server-url (RM_SERVER_URL)", e.key(), bad);
+      assertTrue(e.getMessage().contains("\"" + bad + "\""), e.getMessage());
+    }
+    ConfigError inList = refused("restic-manager.agent.server-url = [\"https://a.example.org\", \"gopher://b\"]",
+        Map.of("RM_HOSTNAME", "h"));
+    assertTrue(inList.getMessage().contains("\"gopher://b\""), inList.getMessage());
+    ConfigError none = refused("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", " , "));
+    assertTrue(none.getMessage().contains("names no server"), none.getMessage());
   }
 
   @Test

@@ -101,11 +101,21 @@ final class FakeAgentServer implements AutoCloseable {
     return binding.localAddress().getPort();
   }
 
+  /** The bound port. */
+  int port() {
+    return binding.localAddress().getPort();
+  }
+
   /** Takes the next accepted connection, waiting up to 20 s. */
   Conn accept() throws InterruptedException {
     Conn c = connections.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     if (c == null) fail("the agent did not connect within " + WAIT);
     return c;
+  }
+
+  /** The next accepted connection if there is one, without waiting. */
+  Conn tryAccept() {
+    return connections.poll();
   }
 
   private Route route() {
