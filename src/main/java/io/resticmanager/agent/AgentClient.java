@@ -177,7 +177,7 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
         log.warn("WebSocket upgrade refused with HTTP [{}]", status);
       }
     } else {
-      log.warn("Cannot connect to [{}]: {}", url, cause.toString());
+      log.warn("Cannot connect to [{}]: {}", url, ServerTrust.problem(err, url).orElse(cause.toString()));
     }
     lost(gen);
   }

@@ -119,7 +119,7 @@ public final class Enrollment {
       log.info("Enrolling as [{}] at [{}]", s.hostname(), url);
       res = http.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     } catch (IOException e) {
-      log.warn("Enrollment at [{}]: cannot reach the server: {}", url, e.toString());
+      log.warn("Enrollment at [{}]: {}", url, ServerTrust.problem(e, url).orElse("cannot reach the server: " + e));
       return null;
     }
     int code = res.statusCode();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.config.ConfigError;
 import io.resticmanager.jobs.JobKind;
+import io.resticmanager.support.TestCerts;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -16,11 +17,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class AgentSettingsTest {
+  @TempDir static Path certs;
+  private static TestCerts ca;
   @TempDir Path dir;
+
+  @BeforeAll
+  static void makeCa() throws IOException {
+    ca = TestCerts.authority(certs, "settings");
+  }
 
   private AgentSettings load(String conf, Map<String, String> env) throws IOException {
     Path f = dir.resolve("agent.conf");
@@ -115,7 +124,8 @@ class AgentSettingsTest {
     assertEquals(List.of(URI.create("https://rm1.example.org/api/v1/agents/enroll"),
         URI.create("https://rm2.example.org:8443/api/v1/agents/enroll")), fromEnv.enrollUrls());
 
-    AgentSettings fromList = load("restic-manager.agent.server-url = [\"https://a.example.org\", \"https://b.example.org/rm\"]",
+    AgentSettings fromList = load(
+        "restic-manager.agent.server-url = [\"https://a.example.org\", \"https://b.example.org/rm\"]",
         Map.of("RM_HOSTNAME", "h"));
     assertEquals(List.of(URI.create("https://a.example.org"), URI.create("https://b.example.org/rm")),
         fromList.serverUrls());
@@ -123,7 +133,8 @@ class AgentSettingsTest {
 
   @Test
   void anInvalidEntryOfAServerUrlListIsNamedAndAnEmptyListRefused() {
-    for (String bad : List.of("ftp://b.example.org", "https://b.example.org/?x=1", "https://b.example.org/#top", "https://")) {
+    for (String bad : List.of("ftp://b.example.org", "https://b.example.org/?x=1", "https://b.example.org/#top",
+        "https://")) {
       ConfigError e = refused("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", "https://a.example.org, " + bad));
       assertEquals("restic-manager.agent.server-url (RM_SERVER_URL)", e.key(), bad);
       assertTrue(e.getMessage().contains("\"" + bad + "\""), e.getMessage());
@@ -133,6 +144,62 @@ class AgentSettingsTest {
     assertTrue(inList.getMessage().contains("\"gopher://b\""), inList.getMessage());
     ConfigError none = refused("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", " , "));
     assertTrue(none.getMessage().contains("names no server"), none.getMessage());
+  }
+
+  @Test
+  void plainHttpToAHostThatIsNotLoopbackIsRefusedNamingTheVariableThatAllowsIt() {
+    for (String url : List.of("http://10.0.0.5:8080", "http://rm.example.org", "http://[fe80::1]:8080",
+        "http://127.0.0.1.example.org", "http://localhost.example.org")) {
+      ConfigError e = refused("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", "https://a.example.org," + url));
+      assertEquals("restic-manager.agent.server-url (RM_SERVER_URL)", e.key(), url);
+      assertTrue(e.getMessage().contains("\"" + url + "\"") && e.getMessage().contains("unencrypted")
+          && e.getMessage().contains("RM_ALLOW_INSECURE_HTTP=true"), e.getMessage());
+    }
+  }
+
+  @Test
+  void plainHttpIsAcceptedToLoopbackAndWhenAllowed() throws IOException {
+    for (String url : List.of("http://127.0.0.1:8080", "http://127.8.9.10", "http://localhost:8080",
+        "http://LOCALHOST", "http://[::1]:8080")) {
+      assertEquals(List.of(URI.create(url)), load("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", url)).serverUrls());
+    }
+    AgentSettings allowed = load("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", "http://10.0.0.5:8080",
+        "RM_ALLOW_INSECURE_HTTP", "true"));
+    assertEquals(List.of(URI.create("http://10.0.0.5:8080")), allowed.serverUrls());
+    assertEquals(List.of(URI.create("http://rm.example.org")),
+        load("restic-manager.agent { server-url = \"http://rm.example.org\", allow-insecure-http = true }",
+            Map.of("RM_HOSTNAME", "h")).serverUrls());
+  }
+
+  @Test
+  void allowInsecureHttpMustBeTrueOrFalse() {
+    ConfigError e = refused("", Map.of("RM_HOSTNAME", "h", "RM_ALLOW_INSECURE_HTTP", "maybe"));
+    assertEquals("restic-manager.agent.allow-insecure-http (RM_ALLOW_INSECURE_HTTP)", e.key());
+    assertTrue(e.getMessage().contains("\"maybe\""), e.getMessage());
+  }
+
+  @Test
+  void theCaFileAddsEveryCertificateItHoldsToTheJvmTrustStore() throws Exception {
+    assertEquals(ServerTrust.JVM, load("", Map.of("RM_HOSTNAME", "h")).serverTrust());
+    Path chain = ca.server(TestCerts.Alg.EC).cert();
+    ServerTrust trust = load("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_CA_FILE", chain.toString())).serverTrust();
+    assertEquals(Optional.of(chain), trust.caFile());
+    assertEquals(2, trust.cas().size(), "the leaf and its CA");
+    assertTrue(trust.toString().contains(chain.toString()));
+    assertEquals("TLS", trust.sslContext().getProtocol());
+  }
+
+  @Test
+  void aCaFileThatCannotBeReadOrHoldsNoCertificateIsRefused() throws Exception {
+    Path empty = Files.writeString(dir.resolve("empty.pem"), "");
+    Path keyOnly = ca.server(TestCerts.Alg.EC).key();
+    Path text = Files.writeString(dir.resolve("text.pem"), "not a certificate\n");
+    Path missing = dir.resolve("missing.pem");
+    for (Path bad : List.of(empty, keyOnly, text, missing, dir)) {
+      ConfigError e = refused("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_CA_FILE", bad.toString()));
+      assertEquals("restic-manager.agent.server-ca-file (RM_SERVER_CA_FILE)", e.key(), bad.toString());
+      assertTrue(e.getMessage().contains("\"" + bad + "\""), e.getMessage());
+    }
   }
 
   @Test
