@@ -284,7 +284,8 @@ class AgentClientIT {
   @Test
   void eachRoundStartsAtTheUrlTheRandomPicks() throws Exception {
     FakeAgentServer second = another();
-    AgentClient c = client(List.of(wsUrl(port), wsUrl(second.port())), Rounds.swapTwo(), outbox, cmd -> {}, fastBackoff());
+    AgentClient c = client(List.of(wsUrl(port), wsUrl(second.port())), Rounds.swapTwo(), outbox, cmd -> {},
+        fastBackoff());
     c.start();
     assertEquals(HELLO, second.accept().next(), "the Random put the second URL first");
     assertNull(server.tryAccept());
@@ -292,7 +293,8 @@ class AgentClientIT {
 
   @Test
   void aNodeThatIsDownHandsOverToTheNextUrlWithoutABackoffDelay() throws Exception {
-    AgentClient c = client(List.of(wsUrl(Rounds.deadPort()), wsUrl(port)), Rounds.keepOrder(), outbox, cmd -> {}, Rounds.minuteBackoff());
+    AgentClient c = client(List.of(wsUrl(Rounds.deadPort()), wsUrl(port)), Rounds.keepOrder(), outbox, cmd -> {},
+        Rounds.minuteBackoff());
     c.start();
     FakeAgentServer.Conn conn = server.accept();
     assertEquals(HELLO, conn.next());
@@ -303,7 +305,8 @@ class AgentClientIT {
   @Test
   void whenTheConnectedNodeGoesAwayTheClientReconnectsToAnother() throws Exception {
     FakeAgentServer second = another();
-    AgentClient c = client(List.of(wsUrl(port), wsUrl(second.port())), Rounds.keepOrder(), outbox, cmd -> {}, fastBackoff());
+    AgentClient c = client(List.of(wsUrl(port), wsUrl(second.port())), Rounds.keepOrder(), outbox, cmd -> {},
+        fastBackoff());
     c.start();
     FakeAgentServer.Conn first = server.accept();
     assertEquals(HELLO, first.next());
