@@ -202,7 +202,10 @@ final class FakeAgentServer implements AutoCloseable {
     return ctx;
   }
 
-  /** Unbinds and cuts every open connection, like a server that stops. */
+  /**
+   * Unbinds, so new connections are refused. Upgraded WebSockets outlive it (Pekko HTTP's
+   * {@code terminate} does not end them): {@link Conn#drop()} or {@link #close()} does.
+   */
   void stop() throws Exception {
     if (binding != null) {
       binding.terminate(Duration.ofSeconds(1)).toCompletableFuture().get(20, TimeUnit.SECONDS);
