@@ -61,7 +61,8 @@ public final class TestAgent implements AutoCloseable {
 
   /** Over {@code wss://}, trusting what {@code tls} trusts; {@code tls} null: as {@link #connect(URI, String)}. */
   public static TestAgent connect(URI uri, String token, SSLContext tls) throws Exception {
-    return tls == null ? connect(uri, token) : new TestAgent(HttpClient.newBuilder().sslContext(tls).build(), uri, token);
+    if (tls == null) return connect(uri, token);
+    return new TestAgent(HttpClient.newBuilder().sslContext(tls).build(), uri, token);
   }
 
   /** Connects and completes the hello/welcome exchange. */
