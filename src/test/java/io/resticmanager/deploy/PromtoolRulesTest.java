@@ -26,9 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The Prometheus side of deploy/: promtool must accept the alert rules, pass their unit tests and
  * accept the example prometheus.yml (its HTTPS job, and the plain HTTP job it shows commented out);
- * every dashboard expression must parse as PromQL. Tests that
- * run promtool skip when it is not installed, unless RM_REQUIRE_TOOLS=1 (CI), where they fail.
- * The structural checks of the rules file need no tool and always run.
+ * every dashboard expression must parse as PromQL. Tests that run promtool skip when it is not
+ * installed, unless RM_REQUIRE_TOOLS=1 (CI), where they fail. The structural checks of the rules file
+ * need no tool and always run.
  */
 class PromtoolRulesTest {
   private static final Path RULES = Path.of("deploy", "prometheus", "restic-manager-rules.yml");
