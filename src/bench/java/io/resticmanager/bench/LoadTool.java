@@ -665,8 +665,8 @@ public final class LoadTool {
     line("");
     line("# TLS against plain HTTP");
     line("");
-    line("Connecting: the large fleet's agents, 100 handshakes in flight. /metrics: at " + String.format("%,d", hosts)
-        + " hosts. n/a: not measured by the scenarios run.");
+    line("Connecting: the large fleet's agents, 100 handshakes in flight."
+        + (hosts > 0 ? String.format(" /metrics: at %,d hosts.", hosts) : "") + " n/a: not measured by the scenarios run.");
     line("");
     line("| round | transport | " + String.join(" | ", Round.COLUMNS) + " |");
     line("|---:|---|" + "---:|".repeat(Round.COLUMNS.length));
