@@ -178,7 +178,7 @@ public final class LoadTool {
     line("- options: " + new TreeMap<>(opts));
     if (serverPair != null) {
       line("- TLS rounds: a server certificate for 127.0.0.1 with an "
-          + (opt("tls-key", "ec").equals("rsa") ? "RSA 2048" : "EC P-256") + " key from an RSA CA made for this run;"
+          + (opt("tls-key", "ec").equalsIgnoreCase("rsa") ? "RSA 2048" : "EC P-256") + " key from an RSA CA made for this run;"
           + " every connection makes a full handshake (no session resumed)");
     }
     for (String transport : transports) {

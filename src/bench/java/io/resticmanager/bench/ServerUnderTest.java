@@ -120,11 +120,8 @@ final class ServerUnderTest implements AutoCloseable {
   }
 
   URI wsUri() {
-    return URI.create((tls() ? "wss://" : "ws://") + base.getHost() + ":" + base.getPort() + "/api/v1/agents/ws");
-  }
-
-  boolean tls() {
-    return base.getScheme().equals("https");
+    String scheme = base.getScheme().equals("https") ? "wss://" : "ws://";
+    return URI.create(scheme + base.getHost() + ":" + base.getPort() + "/api/v1/agents/ws");
   }
 
   long pid() {
