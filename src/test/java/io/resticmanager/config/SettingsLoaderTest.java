@@ -72,9 +72,11 @@ class SettingsLoaderTest {
         List.of(),
         new Settings.Metrics(Optional.empty(), Optional.empty(), List.of(), 8),
         new Settings.Agents(Duration.ofSeconds(10), Duration.ofSeconds(90), Duration.ofSeconds(30), 1048576,
-            Duration.ofHours(1)),
+            Duration.ofHours(1), Duration.ofSeconds(30)),
         new Settings.Alerts(Duration.ofHours(26), Duration.ofMinutes(1)),
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(5),
+        new Settings.Cluster("127.0.0.1", 0, List.of(), Optional.empty(), Optional.empty(), Optional.empty(),
+            Duration.ofSeconds(60)));
 
     Settings actual = settings(Map.of());
 
