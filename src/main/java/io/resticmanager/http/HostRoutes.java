@@ -29,14 +29,14 @@ public final class HostRoutes extends ApiDirectives {
     return pathPrefix(segment("api").slash("v1").slash("hosts"), () -> admin(() -> concat(
         pathEnd(() -> get(() -> await(fleet.list(),
             list -> complete(json(StatusCodes.OK, ApiJson.array(list, ApiJson::host)))))),
-        path(PathMatchers.segment(), id -> hostId(id, () -> concat(
-            get(() -> await(fleet.get(id), reply -> complete(reply instanceof HostView h
+        path(PathMatchers.segment(), id -> concat(
+            get(() -> hostId(id, () -> await(fleet.get(id), reply -> complete(reply instanceof HostView h
                 ? json(StatusCodes.OK, ApiJson.host(h))
-                : noSuchHost()))),
-            delete(() -> await(fleet.remove(id), removed -> complete(removed.existed()
+                : noSuchHost())))),
+            delete(() -> hostId(id, () -> await(fleet.remove(id), removed -> complete(removed.existed()
                 ? HttpResponse.create().withStatus(StatusCodes.NO_CONTENT)
                 : noSuchHost())))))),
-        path(PathMatchers.segment().slash("jobs"), id -> hostId(id, () -> post(() -> jsonBody(body -> {
+        path(PathMatchers.segment().slash("jobs"), id -> post(() -> hostId(id, () -> jsonBody(body -> {
           var kind = ApiJson.parseRunJob(body);
           return await(fleet.runJob(id, kind), reply -> {
             if (reply instanceof HostEntity.JobSent sent) {

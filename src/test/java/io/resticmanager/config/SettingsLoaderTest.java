@@ -632,7 +632,9 @@ class SettingsLoaderTest {
 
   private static final List<String> VARIABLES = List.of(
       "RM_HTTP_HOST", "RM_HTTP_PORT", "RM_DATA_DIR", "RM_DB_URL", "RM_DB_USER", "RM_DB_PASSWORD", "RM_ADMIN_TOKEN",
-      "RM_TRUSTED_PROXIES", "RM_METRICS_TOKEN", "RM_METRICS_TOKEN_FILE", "RM_METRICS_TRUSTED_CIDR");
+      "RM_TRUSTED_PROXIES", "RM_METRICS_TOKEN", "RM_METRICS_TOKEN_FILE", "RM_METRICS_TRUSTED_CIDR",
+      "RM_CLUSTER_HOST", "RM_CLUSTER_PORT", "RM_CLUSTER_SEED_NODES", "RM_CLUSTER_TLS_CERT_FILE",
+      "RM_CLUSTER_TLS_KEY_FILE", "RM_CLUSTER_TLS_CA_FILE");
 
   private List<String> operatorKeys() {
     List<String> keys = load(Map.of()).config().getConfig("restic-manager").entrySet().stream()
