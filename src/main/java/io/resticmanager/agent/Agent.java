@@ -6,8 +6,10 @@ import io.resticmanager.agents.Frame.Hello;
 import io.resticmanager.config.ConfigError;
 import io.resticmanager.jobs.JobKind;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Random;
@@ -66,9 +68,21 @@ public final class Agent implements AutoCloseable {
       log.warn("No backup paths configured (RM_BACKUP_PATHS): scheduled backups will fail until there are");
     }
 
-    HttpClient http = HttpClient.newBuilder().connectTimeout(s.connectTimeout()).build();
+    for (URI url : s.serverUrls()) {
+      if (AgentSettings.unencryptedOffHost(url)) {
+        log.warn("Tokens go to [{}] over plain http, unencrypted (RM_ALLOW_INSECURE_HTTP=true)", url);
+      }
+    }
+    HttpClient http;
+    try {
+      http = HttpClient.newBuilder().connectTimeout(s.connectTimeout())
+          .sslContext(s.serverTrust().sslContext())
+          .build();
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot set up TLS with " + s.serverTrust(), e);
+    }
     Random random = new Random();
-    String token = Enrollment.agentToken(s, http, new Backoff(s.minBackoff(), s.maxBackoff(), random), stop);
+    String token = Enrollment.agentToken(s, http, new Backoff(s.minBackoff(), s.maxBackoff(), random), random, stop);
 
     Outbox outbox = Outbox.open(s.outboxDir());
     int waiting = outbox.size();
@@ -76,7 +90,7 @@ public final class Agent implements AutoCloseable {
 
     Hello hello = new Hello(Frame.PROTOCOL_VERSION, BuildInfo.current().version(), resticVersion, s.hostname(), os());
     JobQueue jobs = new JobQueue(runner, outbox, Clock.systemUTC(), new NoEvents());
-    AgentClient client = new AgentClient(http, s.webSocketUrl(), token, hello, outbox,
+    AgentClient client = new AgentClient(http, s.webSocketUrls(), random, token, hello, outbox,
         c -> jobs.submit(c.jobId(), c.kind(), JobQueue.Origin.SERVER),
         new Backoff(s.minBackoff(), s.maxBackoff(), random), s.connectTimeout());
     jobs.events(client);

@@ -16,7 +16,11 @@ import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
@@ -32,7 +36,12 @@ import org.slf4j.LoggerFactory;
  * sends {@code heartbeat} (and a WebSocket ping) at the interval {@code welcome} gives, (re)sends the
  * {@link Outbox} in order after every {@code welcome} and removes entries as their {@code ack} arrives,
  * hands {@code command.run} to its command consumer (the {@link JobQueue}), and reconnects after any
- * loss with {@link Backoff}. Job events reach it from the {@link JobQueue} as {@link JobQueue.Events}.
+ * loss. Job events reach it from the {@link JobQueue} as {@link JobQueue.Events}.
+ *
+ * <p>Several server URLs (one per node) are tried in rounds: each round takes them in a new random
+ * order, a URL that fails before {@code welcome} hands over to the next one at once, and only a round
+ * in which every URL failed, or the loss of a welcomed connection, waits for {@link Backoff}. So a fleet
+ * spreads over the nodes and moves off a lost node without a load balancer.
  *
  * <p>All state lives on one private thread; WebSocket callbacks and the job lane only post tasks to it.
  * Never sends a job event that is not in the outbox first (except when the outbox itself failed), never
@@ -49,7 +58,8 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
   static final int SILENT_INTERVALS = 3;
 
   private final HttpClient http;
-  private final URI url;
+  private final List<URI> urls;
+  private final Random random;
   private final String agentToken;
   private final Hello hello;
   private final Outbox outbox;
@@ -59,6 +69,9 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
   private final ScheduledExecutorService loop;
 
   // --- state, touched only on the loop thread
+  /** The URLs of this round not tried yet; emptied by a {@code welcome}, so the next loss starts a new round. */
+  private final List<URI> untried = new ArrayList<>();
+  private URI url;
   private long generation;
   private WebSocket ws;
   private boolean welcomed;
@@ -71,10 +84,16 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
   private volatile boolean connected;
   private volatile int connections;
 
-  public AgentClient(HttpClient http, URI url, String agentToken, Hello hello, Outbox outbox,
+  /**
+   * @param urls the WebSocket URLs of the server's nodes, at least one
+   * @param random orders the URLs of each round
+   */
+  public AgentClient(HttpClient http, List<URI> urls, Random random, String agentToken, Hello hello, Outbox outbox,
       Consumer<CommandRun> commands, Backoff backoff, Duration connectTimeout) {
     this.http = Objects.requireNonNull(http, "http");
-    this.url = Objects.requireNonNull(url, "url");
+    this.urls = List.copyOf(urls);
+    if (this.urls.isEmpty()) throw new IllegalArgumentException("no URL");
+    this.random = Objects.requireNonNull(random, "random");
     this.agentToken = Objects.requireNonNull(agentToken, "agentToken");
     this.hello = Objects.requireNonNull(hello, "hello");
     this.outbox = Objects.requireNonNull(outbox, "outbox");
@@ -130,6 +149,11 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
   private void connect() {
     if (closing) return;
     long gen = ++generation;
+    if (untried.isEmpty()) {
+      untried.addAll(urls);
+      Collections.shuffle(untried, random);
+    }
+    url = untried.remove(0);
     log.info("Connecting to [{}]", url);
     http.newWebSocketBuilder()
         .header("Authorization", "Bearer " + agentToken)
@@ -153,7 +177,7 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
         log.warn("WebSocket upgrade refused with HTTP [{}]", status);
       }
     } else {
-      log.warn("Cannot connect to [{}]: {}", url, cause.toString());
+      log.warn("Cannot connect to [{}]: {}", url, ServerTrust.problem(err, url).orElse(cause.toString()));
     }
     lost(gen);
   }
@@ -211,6 +235,7 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
     welcomed = true;
     connected = true;
     connections++;
+    untried.clear();
     backoff.reset();
     heartbeatInterval = Duration.ofSeconds(Math.max(1, w.heartbeatIntervalSeconds()));
     log.info("Connected as host [{}] (server [{}], heartbeat every [{}] s); [{}] unacked event(s) to send",
@@ -284,7 +309,10 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
     lost(gen);
   }
 
-  /** The connection of {@code gen} is gone: forget it and reconnect after a backoff delay. */
+  /**
+   * The connection of {@code gen} is gone: forget it and connect to the round's next URL at once, or,
+   * when none is left, start a new round after a backoff delay.
+   */
   private void lost(long gen) {
     if (gen != generation) return;
     generation++;
@@ -294,6 +322,10 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
     welcomed = false;
     connected = false;
     if (closing) return;
+    if (!untried.isEmpty()) {
+      post(this::connect);
+      return;
+    }
     Duration d = backoff.next();
     log.info("Reconnecting in [{}] ms (attempt [{}])", d.toMillis(), backoff.attempts());
     timer = loop.schedule(this::connect, d.toMillis(), TimeUnit.MILLISECONDS);

@@ -5,7 +5,9 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
 import io.resticmanager.config.ConfigError;
+import io.resticmanager.config.IpLiteral;
 import io.resticmanager.jobs.JobKind;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -13,15 +15,19 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The agent's validated, immutable settings. Built by {@link #load} from the layers of CONTRACT §1
@@ -31,7 +37,8 @@ import java.util.Optional;
  * prints the enrollment token.
  */
 public record AgentSettings(
-    URI serverUrl,
+    List<URI> serverUrls,
+    ServerTrust serverTrust,
     Optional<String> enrollmentToken,
     String hostname,
     List<String> backupPaths,
@@ -53,12 +60,16 @@ public record AgentSettings(
 
   private static final Map<String, String> ENV = Map.of(
       "RM_SERVER_URL", P + "server-url",
+      "RM_SERVER_CA_FILE", P + "server-ca-file",
+      "RM_ALLOW_INSECURE_HTTP", P + "allow-insecure-http",
       "RM_ENROLLMENT_TOKEN", P + "enrollment-token",
       "RM_HOSTNAME", P + "hostname",
       "RM_DATA_DIR", DATA_DIR);
 
   public AgentSettings {
-    Objects.requireNonNull(serverUrl, "serverUrl");
+    serverUrls = List.copyOf(serverUrls);
+    if (serverUrls.isEmpty()) throw new IllegalArgumentException("no server URL");
+    Objects.requireNonNull(serverTrust, "serverTrust");
     Objects.requireNonNull(enrollmentToken, "enrollmentToken");
     Objects.requireNonNull(hostname, "hostname");
     backupPaths = List.copyOf(backupPaths);
@@ -69,15 +80,17 @@ public record AgentSettings(
     timeouts = Map.copyOf(timeouts);
   }
 
-  /** {@code ws://} or {@code wss://} + the server's path prefix + {@code /api/v1/agents/ws}. */
-  public URI webSocketUrl() {
-    String scheme = serverUrl.getScheme().equalsIgnoreCase("https") ? "wss" : "ws";
-    return URI.create(scheme + serverUrl.toString().substring(serverUrl.getScheme().length()) + "/api/v1/agents/ws");
+  /** Per server URL, in the same order: {@code ws://} or {@code wss://}, its path prefix, {@code /api/v1/agents/ws}. */
+  public List<URI> webSocketUrls() {
+    return serverUrls.stream().map(u -> {
+      String scheme = u.getScheme().equalsIgnoreCase("https") ? "wss" : "ws";
+      return URI.create(scheme + u.toString().substring(u.getScheme().length()) + "/api/v1/agents/ws");
+    }).toList();
   }
 
-  /** {@code POST} target of enrollment. */
-  public URI enrollUrl() {
-    return URI.create(serverUrl + "/api/v1/agents/enroll");
+  /** Per server URL, in the same order: the {@code POST} target of enrollment. */
+  public List<URI> enrollUrls() {
+    return serverUrls.stream().map(u -> URI.create(u + "/api/v1/agents/enroll")).toList();
   }
 
   public Path agentTokenFile() {
@@ -98,8 +111,9 @@ public record AgentSettings(
 
   @Override
   public String toString() {
-    return "AgentSettings[serverUrl=" + serverUrl + ", enrollmentToken=" + (enrollmentToken.isPresent() ? "***" : "<none>")
-        + ", hostname=" + hostname + ", backupPaths=" + backupPaths + ", dataDir=" + dataDir + ", restic=" + restic
+    return "AgentSettings[serverUrls=" + serverUrls + ", serverTrust=" + serverTrust
+        + ", enrollmentToken=" + (enrollmentToken.isPresent() ? "***" : "<none>") + ", hostname=" + hostname
+        + ", backupPaths=" + backupPaths + ", dataDir=" + dataDir + ", restic=" + restic
         + ", schedules=" + schedules + ", forget=" + forget + ", timeouts=" + timeouts + ", minBackoff=" + minBackoff
         + ", maxBackoff=" + maxBackoff + ", connectTimeout=" + connectTimeout + ", stopTimeout=" + stopTimeout + "]";
   }
@@ -153,7 +167,8 @@ public record AgentSettings(
 
   /** Validates an already layered and resolved config; {@code env} only supplies the host-name fallback. */
   static AgentSettings fromConfig(Config c, Map<String, String> env) {
-    URI server = serverUrl(string(c, P + "server-url", "RM_SERVER_URL"));
+    List<URI> servers = serverUrls(c, allowInsecureHttp(c));
+    ServerTrust trust = serverTrust(string(c, P + "server-ca-file", "RM_SERVER_CA_FILE").trim());
 
     String token = string(c, P + "enrollment-token", "RM_ENROLLMENT_TOKEN").trim();
 
@@ -215,14 +230,63 @@ public record AgentSettings(
     if (max.compareTo(min) < 0) {
       throw new ConfigError(P + "reconnect.max-backoff", render(c, P + "reconnect.max-backoff"), "must be at least min-backoff");
     }
-    return new AgentSettings(server, token.isEmpty() ? Optional.empty() : Optional.of(token), hostname, paths,
+    return new AgentSettings(servers, trust, token.isEmpty() ? Optional.empty() : Optional.of(token), hostname, paths,
         dataDir, restic, schedules, forget, timeouts, min, max,
         duration(c, P + "connect-timeout", false), duration(c, P + "stop-timeout", false));
   }
 
-  private static URI serverUrl(String text) {
+  private static boolean allowInsecureHttp(Config c) {
+    String key = P + "allow-insecure-http";
+    try {
+      return c.getBoolean(key);
+    } catch (ConfigException e) {
+      throw new ConfigError(key(key, "RM_ALLOW_INSECURE_HTTP"), render(c, key), "must be true or false");
+    }
+  }
+
+  private static ServerTrust serverTrust(String file) {
+    if (file.isEmpty()) return ServerTrust.JVM;
+    String k = key(P + "server-ca-file", "RM_SERVER_CA_FILE");
+    try {
+      return ServerTrust.withCaFile(Path.of(file));
+    } catch (InvalidPathException | IOException e) {
+      throw new ConfigError(k, file, "cannot be read: " + e);
+    } catch (CertificateException e) {
+      throw new ConfigError(k, file, "is not a PEM file of CA certificates: " + e.getMessage());
+    }
+  }
+
+  /**
+   * {@code server-url}: comma-separated text or a HOCON list (whose entries may be comma-separated too);
+   * blank entries are skipped, repeats (after trailing slashes are cut) kept once, in the order given.
+   */
+  private static List<URI> serverUrls(Config c, boolean allowInsecureHttp) {
     String k = key(P + "server-url", "RM_SERVER_URL");
-    String s = text.trim();
+    String path = P + "server-url";
+    ConfigValueType type = c.hasPath(path) ? c.getValue(path).valueType() : ConfigValueType.NULL;
+    List<String> texts = switch (type) {
+      case STRING -> List.of(c.getString(path));
+      case LIST -> {
+        try {
+          yield c.getStringList(path);
+        } catch (ConfigException e) {
+          throw new ConfigError(k, render(c, path), "not a list of URLs");
+        }
+      }
+      default -> throw new ConfigError(k, render(c, path), "not a URL or a list of URLs");
+    };
+    Set<URI> urls = new LinkedHashSet<>();
+    for (String text : texts) {
+      for (String one : text.split(",")) {
+        if (!one.isBlank()) urls.add(serverUrl(k, one.trim(), allowInsecureHttp));
+      }
+    }
+    if (urls.isEmpty()) throw new ConfigError(k, render(c, path), "names no server");
+    return List.copyOf(urls);
+  }
+
+  private static URI serverUrl(String k, String text, boolean allowInsecureHttp) {
+    String s = text;
     while (s.endsWith("/")) s = s.substring(0, s.length() - 1);
     URI u;
     try {
@@ -237,7 +301,24 @@ public record AgentSettings(
     if (u.getRawUserInfo() != null) {
       throw new ConfigError(k, text.replace(u.getRawUserInfo(), "***"), "must not carry credentials");
     }
+    if (!allowInsecureHttp && unencryptedOffHost(u)) {
+      throw new ConfigError(k, text, "plain http:// to a host that is not loopback would send the enrollment and "
+          + "agent tokens unencrypted: use https://, or allow it with RM_ALLOW_INSECURE_HTTP=true (" + P
+          + "allow-insecure-http)");
+    }
     return u;
+  }
+
+  /** Plain {@code http://} to a host that is not loopback: tokens would cross a network unencrypted. */
+  static boolean unencryptedOffHost(URI url) {
+    return url.getScheme().equalsIgnoreCase("http") && !isLoopback(url.getHost());
+  }
+
+  /** {@code localhost}, or an IP literal in 127.0.0.0/8 or {@code ::1}; no name is resolved. */
+  static boolean isLoopback(String host) {
+    if (host.equalsIgnoreCase("localhost")) return true;
+    String literal = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    return IpLiteral.parse(literal).map(InetAddress::isLoopbackAddress).orElse(false);
   }
 
   static boolean validHostname(String s) {
@@ -286,7 +367,7 @@ public record AgentSettings(
   private static Duration duration(Config c, String key, boolean zeroAllowed) {
     Duration d;
     try {
-      if (c.getValue(key).valueType() == com.typesafe.config.ConfigValueType.NUMBER) {
+      if (c.getValue(key).valueType() == ConfigValueType.NUMBER) {
         throw new ConfigError(key, render(c, key), "needs a unit (e.g. 30s, 15m, 6h): a bare number would be milliseconds");
       }
       d = c.getDuration(key);
@@ -321,7 +402,7 @@ public record AgentSettings(
 
   /** A copy with other data dir; for tests and the demo. */
   public AgentSettings withDataDir(Path dir) {
-    return new AgentSettings(serverUrl, enrollmentToken, hostname, backupPaths, dir, restic, schedules, forget,
-        timeouts, minBackoff, maxBackoff, connectTimeout, stopTimeout);
+    return new AgentSettings(serverUrls, serverTrust, enrollmentToken, hostname, backupPaths, dir, restic, schedules,
+        forget, timeouts, minBackoff, maxBackoff, connectTimeout, stopTimeout);
   }
 }

@@ -2,6 +2,7 @@ package io.resticmanager.agent;
 
 import io.resticmanager.config.ConfigError;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -16,7 +17,11 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -32,9 +37,10 @@ import spray.json.ParserInput;
 /**
  * Obtains the agent token: reads {@code <data dir>/agent-token} when it exists, otherwise trades the
  * enrollment token for one ({@code POST /api/v1/agents/enroll}) and stores it in that file, created
- * with mode 0600 before the secret is written. Called once by {@link Agent} at start. An unreachable
- * server or a 5xx is retried with {@link Backoff}; 401, 409 and other 4xx answers are final and
- * become {@link Refused}. Never logs or prints either token.
+ * with mode 0600 before the secret is written. Called once by {@link Agent} at start. The server URLs
+ * are tried in rounds, each in a new random order: an unreachable server or a 5xx moves on to the next
+ * URL, a round in which none enrolled the agent is retried after {@link Backoff}; 401, 409 and other 4xx
+ * answers are final and become {@link Refused}. Never logs or prints either token.
  */
 public final class Enrollment {
   private static final Logger log = LoggerFactory.getLogger(Enrollment.class);
@@ -63,9 +69,10 @@ public final class Enrollment {
   /**
    * The stored agent token, enrolling first when there is none.
    *
+   * @param random orders the server URLs of each round
    * @param stop counted down when the agent must stop; ends the retry loop with {@link Stopped}
    */
-  public static String agentToken(AgentSettings s, HttpClient http, Backoff backoff, CountDownLatch stop)
+  public static String agentToken(AgentSettings s, HttpClient http, Backoff backoff, Random random, CountDownLatch stop)
       throws IOException, InterruptedException, Stopped {
     Path file = s.agentTokenFile();
     if (Files.exists(file)) {
@@ -88,49 +95,62 @@ public final class Enrollment {
 
     Files.createDirectories(s.dataDir());
     String body = "{\"enrollment_token\":" + json(enrollment) + ",\"hostname\":" + json(s.hostname()) + "}";
-    HttpRequest req = HttpRequest.newBuilder(s.enrollUrl())
+    while (true) {
+      List<URI> round = new ArrayList<>(s.enrollUrls());
+      Collections.shuffle(round, random);
+      for (URI url : round) {
+        String token = enrollAt(url, body, s, http);
+        if (token != null) return token;
+      }
+      wait(backoff, stop);
+    }
+  }
+
+  /** One enrollment request: the stored agent token, or null when this server could not answer. */
+  private static String enrollAt(URI url, String body, AgentSettings s, HttpClient http)
+      throws IOException, InterruptedException {
+    HttpRequest req = HttpRequest.newBuilder(url)
         .timeout(REQUEST_TIMEOUT)
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
         .build();
-    while (true) {
-      HttpResponse<String> res;
-      try {
-        log.info("Enrolling as [{}] at [{}]", s.hostname(), s.enrollUrl());
-        res = http.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        wait(backoff, stop, "cannot reach the server: " + e);
-        continue;
-      }
-      int code = res.statusCode();
-      if (code == 201 || code == 200) {
-        String token = field(res.body(), "agent_token");
-        String hostId = field(res.body(), "host_id");
-        if (token == null || token.isBlank()) {
-          throw new Refused("enrollment answered " + code + " without an agent_token");
-        }
-        store(file, token.trim());
-        log.info("Enrolled as host [{}]; agent token stored in [{}]", hostId, file);
-        return token.trim();
-      }
-      if (code == 401) {
-        throw new Refused("enrollment refused (401): the enrollment token is used, expired or unknown; "
-            + "create a new one (POST /api/v1/enrollment-tokens) and set RM_ENROLLMENT_TOKEN");
-      }
-      if (code == 409) {
-        throw new Refused("enrollment refused (409): a host named \"" + s.hostname() + "\" is already enrolled; "
-            + "remove it on the server (DELETE /api/v1/hosts/{id}) or choose another RM_HOSTNAME");
-      }
-      if (code >= 400 && code < 500) {
-        throw new Refused("enrollment refused (" + code + "): " + serverMessage(res.body()));
-      }
-      wait(backoff, stop, "the server answered " + code);
+    HttpResponse<String> res;
+    try {
+      log.info("Enrolling as [{}] at [{}]", s.hostname(), url);
+      res = http.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      log.warn("Enrollment at [{}]: {}", url, ServerTrust.problem(e, url).orElse("cannot reach the server: " + e));
+      return null;
     }
+    int code = res.statusCode();
+    if (code == 201 || code == 200) {
+      String token = field(res.body(), "agent_token");
+      String hostId = field(res.body(), "host_id");
+      if (token == null || token.isBlank()) {
+        throw new Refused("enrollment answered " + code + " without an agent_token");
+      }
+      store(s.agentTokenFile(), token.trim());
+      log.info("Enrolled as host [{}]; agent token stored in [{}]", hostId, s.agentTokenFile());
+      return token.trim();
+    }
+    if (code == 401) {
+      throw new Refused("enrollment refused (401): the enrollment token is used, expired or unknown; "
+          + "create a new one (POST /api/v1/enrollment-tokens) and set RM_ENROLLMENT_TOKEN");
+    }
+    if (code == 409) {
+      throw new Refused("enrollment refused (409): a host named \"" + s.hostname() + "\" is already enrolled; "
+          + "remove it on the server (DELETE /api/v1/hosts/{id}) or choose another RM_HOSTNAME");
+    }
+    if (code >= 400 && code < 500) {
+      throw new Refused("enrollment refused (" + code + "): " + serverMessage(res.body()));
+    }
+    log.warn("Enrollment at [{}]: the server answered [{}]", url, code);
+    return null;
   }
 
-  private static void wait(Backoff backoff, CountDownLatch stop, String why) throws InterruptedException, Stopped {
+  private static void wait(Backoff backoff, CountDownLatch stop) throws InterruptedException, Stopped {
     Duration d = backoff.next();
-    log.warn("Enrollment: {}; retrying in [{}] ms", why, d.toMillis());
+    log.warn("Enrollment: no server could enroll the agent; retrying in [{}] ms", d.toMillis());
     if (stop.await(d.toMillis(), TimeUnit.MILLISECONDS)) throw new Stopped();
   }
 

@@ -21,8 +21,17 @@ public record Settings(
     Duration askTimeout,
     Cluster cluster) {
 
-  /** Where HTTP listens. {@code maxConnections} is Pekko's server-wide connection cap (≥ fleet size). */
-  public record Http(String host, int port, int maxConnections) {}
+  /**
+   * Where HTTP listens. {@code maxConnections} is Pekko's server-wide connection cap (≥ fleet size).
+   * With {@code tls} the listener speaks only HTTPS/WSS.
+   */
+  public record Http(String host, int port, int maxConnections, Optional<Tls> tls) {}
+
+  /**
+   * The listener's certificate (chain) and key files, both absolute; they held a good pair at start and
+   * are checked for changes every {@code reloadInterval}.
+   */
+  public record Tls(Path certFile, Path keyFile, Duration reloadInterval) {}
 
   /**
    * JDBC settings. {@code url} is already resolved (the SQLite default points into the data dir).

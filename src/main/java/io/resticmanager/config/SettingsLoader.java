@@ -21,6 +21,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,6 +80,8 @@ public final class SettingsLoader {
     m.put("RM_METRICS_TOKEN", "metrics.token");
     m.put("RM_METRICS_TOKEN_FILE", "metrics.token-file");
     m.put("RM_METRICS_TRUSTED_CIDR", "metrics.trusted-cidr");
+    m.put("RM_TLS_CERT_FILE", "http.tls.cert-file");
+    m.put("RM_TLS_KEY_FILE", "http.tls.key-file");
     m.put("RM_CLUSTER_HOST", "cluster.host");
     m.put("RM_CLUSTER_PORT", "cluster.port");
     m.put("RM_CLUSTER_SEED_NODES", "cluster.seed-nodes");
@@ -224,6 +227,14 @@ public final class SettingsLoader {
       String host = nonEmpty("http.host");
       int port = integer("http.port", 1, 65535);
       int maxConnections = integer("http.max-connections", 1, Integer.MAX_VALUE);
+      Optional<String> certFileText = optional("http.tls.cert-file");
+      Optional<String> keyFileText = optional("http.tls.key-file");
+      if (certFileText.isPresent() != keyFileText.isPresent()) {
+        String missing = certFileText.isPresent() ? "http.tls.key-file" : "http.tls.cert-file";
+        String given = certFileText.isPresent() ? "http.tls.cert-file" : "http.tls.key-file";
+        throw error(missing, "must be set when " + label(given) + " is: TLS needs both the certificate and its key");
+      }
+      Duration tlsReloadInterval = duration("http.tls.reload-interval");
       String dataDirText = nonEmpty("data-dir");
       String dbUrl = string("db.url").trim();
       if (!dbUrl.isEmpty() && !dbUrl.startsWith("jdbc:sqlite:") && !dbUrl.startsWith("jdbc:postgresql:")) {
@@ -234,12 +245,12 @@ public final class SettingsLoader {
       int poolSize = integer("db.pool-size", 1, Integer.MAX_VALUE);
       String synchronous = string("db.sqlite-synchronous").trim().toUpperCase(Locale.ROOT);
       if (!SYNCHRONOUS.contains(synchronous)) throw error("db.sqlite-synchronous", "must be one of OFF, NORMAL, FULL, EXTRA");
-      Optional<String> adminToken = optional("admin-token");
+      Optional<String> adminToken = token("admin-token");
       if (adminToken.isPresent() && adminToken.get().length() < MIN_ADMIN_TOKEN) {
         throw error("admin-token", "must be at least " + MIN_ADMIN_TOKEN + " characters, or empty to have one generated");
       }
       List<Cidr> trustedProxies = cidrs("trusted-proxies");
-      Optional<String> metricsToken = optional("metrics.token");
+      Optional<String> metricsToken = token("metrics.token");
       Optional<String> tokenFileText = optional("metrics.token-file");
       if (metricsToken.isPresent() && tokenFileText.isPresent()) {
         throw error("metrics.token-file", "set either metrics.token or metrics.token-file, not both");
@@ -259,15 +270,17 @@ public final class SettingsLoader {
       Duration backupMaxAge = duration("alerts.backup-max-age");
       Duration checkInterval = duration("alerts.check-interval");
       Duration askTimeout = duration("ask-timeout");
+      refuseNetworkByteLogging();
 
       Settings.Cluster cluster = cluster(dbUrl.isEmpty() || dbUrl.startsWith("jdbc:sqlite:"));
 
       Optional<Path> tokenFile = tokenFileText.map(t -> readableTokenFile("metrics.token-file", t));
+      Optional<Settings.Tls> tls = certFileText.map(cert -> tlsPair(cert, keyFileText.get(), tlsReloadInterval));
       Path dataDir = writableDirectory("data-dir", dataDirText);
       String url = dbUrl.isEmpty() ? "jdbc:sqlite:" + dataDir.resolve("restic-manager.db") : dbUrl;
 
       return new Settings(
-          new Settings.Http(host, port, maxConnections),
+          new Settings.Http(host, port, maxConnections, tls),
           dataDir,
           new Settings.Db(url, dbUser, dbPassword, poolSize, synchronous),
           adminToken,
@@ -380,10 +393,40 @@ public final class SettingsLoader {
       return s;
     }
 
-    /** Bearer tokens and paths cannot meaningfully start or end in blanks, so they are trimmed; blank is unset. */
+    /** Paths cannot meaningfully start or end in blanks, so they are trimmed; blank is unset. */
     private Optional<String> optional(String key) {
       String s = string(key).trim();
       return s.isEmpty() ? Optional.empty() : Optional.of(s);
+    }
+
+    /**
+     * A bearer token: any printable Unicode, surrounding whitespace removed as it is from a header and from
+     * the token file; blank is unset. A control character could never arrive in an HTTP header. U+FFFD is
+     * what Java 17 makes of a variable's bytes that the locale's charset (ASCII without a locale) cannot
+     * decode, and distinct tokens would collapse into the same string of them.
+     */
+    private Optional<String> token(String key) {
+      String s = string(key).strip();
+      if (s.isEmpty()) return Optional.empty();
+      if (s.indexOf('\uFFFD') >= 0) {
+        throw error(key, "holds U+FFFD, the mark of bytes that could not be decoded: run the server in a UTF-8"
+            + " locale (such as LANG=C.UTF-8) or set the token in the configuration file");
+      }
+      if (s.codePoints().anyMatch(Character::isISOControl)) {
+        throw error(key, "must be printable: a control character cannot be sent in an HTTP header");
+      }
+      return Optional.of(s);
+    }
+
+    /** Pekko's hex dump of the traffic would write every request, Authorization header included, to the log. */
+    private void refuseNetworkByteLogging() {
+      String key = "pekko.http.server.log-unencrypted-network-bytes";
+      if (!c.hasPath(key)) return;
+      String value = c.getValue(key).unwrapped().toString();
+      if (!value.equalsIgnoreCase("off")) {
+        throw new ConfigError(key, value, "must be off: it would write every request, tokens included, to the log"
+            + origin(c.getValue(key).origin()));
+      }
     }
 
     /** Strict: {@code 8080.5} or {@code "80a"} is an error, never silently truncated. */
@@ -469,6 +512,22 @@ public final class SettingsLoader {
       return p;
     }
 
+    /**
+     * Reads and checks the pair now, so a typo, a wrong key or an expired certificate stops start-up; the
+     * server reads the files again when they change. The error names the file the problem is in.
+     */
+    private Settings.Tls tlsPair(String certText, String keyText, Duration reloadInterval) {
+      Path cert = file("http.tls.cert-file", certText);
+      Path key = file("http.tls.key-file", keyText);
+      try {
+        TlsPair.read(cert, key, Instant.now());
+      } catch (TlsPair.Invalid e) {
+        String k = e.part() == TlsPair.Part.CERT ? "http.tls.cert-file" : "http.tls.key-file";
+        throw new ConfigError(label(k), e.file().toString(), e.getMessage() + where(k));
+      }
+      return new Settings.Tls(cert, key, reloadInterval);
+    }
+
     /** Creates the directory when missing, then proves it writable by creating and deleting a file. */
     private Path writableDirectory(String key, String text) {
       Path dir = file(key, text);
@@ -541,15 +600,15 @@ public final class SettingsLoader {
       String variable = variableOf(key);
       if (variable != null && env.containsKey(variable)) return " (set by " + variable + ")";
       try {
-        ConfigOrigin origin = c.getValue(path(key)).origin();
-        if (origin.resource() != null) return "";
-        if (origin.filename() != null) {
-          return " (set in " + origin.filename() + (origin.lineNumber() > 0 ? ":" + origin.lineNumber() : "") + ")";
-        }
+        return origin(c.getValue(path(key)).origin());
       } catch (ConfigException e) {
         return "";
       }
-      return "";
+    }
+
+    private static String origin(ConfigOrigin origin) {
+      if (origin.resource() != null || origin.filename() == null) return "";
+      return " (set in " + origin.filename() + (origin.lineNumber() > 0 ? ":" + origin.lineNumber() : "") + ")";
     }
   }
 }

@@ -22,22 +22,19 @@ public final class BearerToken {
   private BearerToken() {}
 
   /**
-   * The token of {@code Bearer <token>}: the scheme matched case-insensitively, then one or more
-   * spaces (RFC 6750 {@code 1*SP}), then exactly one token with no whitespace in it. Empty for any
-   * other scheme, a missing token, or more than one token.
+   * The token of {@code Bearer <token>}: the scheme matched case-insensitively, then at least one blank, then
+   * everything up to the end with surrounding whitespace removed. Tokens may be any printable Unicode, so
+   * spaces, {@code =} and non-ASCII letters inside are part of the token, not a syntax error (RFC 6750's
+   * {@code b64token} would refuse them). Empty for any other scheme or a missing token.
    */
   public static Optional<String> extract(Optional<String> authorizationHeader) {
     if (authorizationHeader.isEmpty()) return Optional.empty();
-    String value = stripBlanks(authorizationHeader.get());
+    String value = authorizationHeader.get().strip();
     int end = 0;
     while (end < value.length() && !isBlank(value.charAt(end))) end++;
-    if (!isScheme(value.substring(0, end))) return Optional.empty();
-    String token = stripBlanks(value.substring(end));
-    if (token.isEmpty()) return Optional.empty();
-    for (int i = 0; i < token.length(); i++) {
-      if (isBlank(token.charAt(i))) return Optional.empty();
-    }
-    return Optional.of(token);
+    if (end == value.length() || !isScheme(value.substring(0, end))) return Optional.empty();
+    String token = value.substring(end).strip();
+    return token.isEmpty() ? Optional.empty() : Optional.of(token);
   }
 
   /**
@@ -77,13 +74,5 @@ public final class BearerToken {
 
   private static boolean isBlank(char c) {
     return c == ' ' || c == '\t';
-  }
-
-  private static String stripBlanks(String s) {
-    int from = 0;
-    int to = s.length();
-    while (from < to && isBlank(s.charAt(from))) from++;
-    while (to > from && isBlank(s.charAt(to - 1))) to--;
-    return s.substring(from, to);
   }
 }

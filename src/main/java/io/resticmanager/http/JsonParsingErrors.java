@@ -14,15 +14,17 @@ import org.apache.pekko.http.scaladsl.settings.ServerSettings;
  * reach the routes, so the rejection and exception handlers do not see them. Configured as
  * {@code pekko.http.server.parsing.error-handler}; Pekko creates it with its no-argument constructor.
  *
- * <p>Logs only the status: the parse error quotes the request, which is the client's to see, not the
- * log's.
+ * <p>Neither the log line nor the body quotes the request: Pekko's error summary can quote part of the
+ * request line or of a header ("Invalid input 'x'", "Unsupported Transfer-Encoding 'x'"), and a request
+ * line can carry a token in its query string. The log names the status; the body's message is Pekko's
+ * fixed text for the status.
  */
 public final class JsonParsingErrors extends ParsingErrorHandler {
 
   @Override
   public HttpResponse handle(StatusCode status, ErrorInfo error, LoggingAdapter log, ServerSettings settings) {
     if (log.isInfoEnabled()) log.info("Refused a request that could not be parsed: {}", status.intValue());
-    return ApiDirectives.error(status, code(status), error.summary());
+    return ApiDirectives.error(status, code(status), status.defaultMessage());
   }
 
   /** The error code for a status: its reason phrase in snake case ("Not Implemented": not_implemented). */

@@ -43,7 +43,7 @@ public final class AdminToken {
         // another process created it first: read theirs below
       }
     }
-    String token = Files.readString(file, StandardCharsets.UTF_8).trim();
+    String token = Files.readString(file, StandardCharsets.UTF_8).strip();
     if (token.isEmpty()) throw new IOException("admin token file " + file.toAbsolutePath() + " is empty");
     Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
     if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {

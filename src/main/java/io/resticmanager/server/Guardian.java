@@ -14,6 +14,7 @@ import io.resticmanager.http.ApiDirectives;
 import io.resticmanager.http.EnrollmentRoutes;
 import io.resticmanager.http.HealthRoutes;
 import io.resticmanager.http.HostRoutes;
+import io.resticmanager.http.HttpServerLog;
 import io.resticmanager.http.JobRoutes;
 import io.resticmanager.http.MetricsRoutes;
 import io.resticmanager.http.ScrapeDirectives;
@@ -23,14 +24,20 @@ import io.resticmanager.store.AlertStore;
 import io.resticmanager.store.Database;
 import io.resticmanager.store.HostStore;
 import io.resticmanager.store.JobStore;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -39,6 +46,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -52,12 +60,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The root behavior of a node: joins the cluster (a cluster of one when no seed nodes are configured),
  * starts sharding of {@link HostEntity}, spawns this node's {@link JobTracker}, {@link NodeHosts} and
- * {@link HostKeeper}, builds the routes, binds HTTP and registers the shutdown order with
- * {@link CoordinatedShutdown}: unbind, close every agent socket with 1001 and drain HTTP connections,
- * save the node's pending last-seen times and flush the store; then Pekko hands this node's entities
- * off and leaves the cluster, after which the last-seen times and the store are flushed once more. The
- * database itself is closed by {@code Main} after the actor system has terminated, so nothing can write
- * to a closed store.
+ * {@link HostKeeper}, builds the routes, binds HTTP (HTTPS with {@link ServerTls}, whose file checks it
+ * schedules) and registers the shutdown order with {@link CoordinatedShutdown}: stop the TLS file checks
+ * and unbind, close every agent socket with 1001 and drain HTTP connections, save the node's pending
+ * last-seen times and flush the store; then Pekko hands this node's entities off and leaves the cluster,
+ * after which the last-seen times and the store are flushed once more. The database itself is closed by
+ * {@code Main} after the actor system has terminated, so nothing can write to a closed store.
  */
 public final class Guardian {
   private static final Logger log = LoggerFactory.getLogger(Guardian.class);
@@ -71,7 +79,8 @@ public final class Guardian {
   public record Started(ServerBinding binding, Fleet fleet, ActorRef<JobTracker.Command> jobTracker) {}
 
   public static Behavior<Void> create(
-      Settings settings, Database db, String adminToken, CompletableFuture<Started> started) {
+      Settings settings, Database db, String adminToken, Optional<ServerTls> tls,
+      CompletableFuture<Started> started) {
     return Behaviors.setup(ctx -> {
       ActorSystem<Void> system = ctx.getSystem();
       ClusterConfig.join(system, settings.cluster());
@@ -110,19 +119,42 @@ public final class Guardian {
           new JobRoutes(adminToken, jobs).route(),
           new AlertRoutes(adminToken, alerts, fleet).route());
 
-      Http.get(system).newServerAt(settings.http().host(), settings.http().port()).bind(routes)
+      ServerBuilder server = Http.get(system).newServerAt(settings.http().host(), settings.http().port())
+          .logTo(HttpServerLog.create(system));
+      if (tls.isPresent()) {
+        server = server.enableHttps(tls.get().connectionContext());
+        Cancellable checks = tls.get().scheduleChecks(system.scheduler(),
+            system.dispatchers().lookup(DispatcherSelector.blocking()));
+        // No certificate reload once the listener is going away.
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "tls-checks-stop", () -> {
+          checks.cancel();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+        log.info("TLS: {}", tls.get());
+      }
+      server.bind(routes)
           .whenComplete((binding, failure) -> {
             if (failure != null) {
               started.completeExceptionally(failure);
               return;
             }
             registerShutdown(system, binding, agentSocket, view, db);
-            log.info("Listening on [{}]; /metrics {}", binding.localAddress(),
+            log.info("Listening on [{}]; /metrics {}", url(tls.isPresent(), binding.localAddress()),
                 scrape.enabled() ? "enabled" : "not mounted (no metrics token, token file or trusted CIDR)");
             started.complete(new Started(binding, fleet, tracker));
           });
       return Behaviors.empty();
     });
+  }
+
+  /** {@code https://127.0.0.1:8443}, {@code http://[::1]:8080}: what a client would type. */
+  static String url(boolean https, InetSocketAddress address) {
+    try {
+      return new URI(https ? "https" : "http", null, address.getAddress().getHostAddress(), address.getPort(), null,
+          null, null).toString();
+    } catch (URISyntaxException e) {
+      return address.toString();
+    }
   }
 
   private static void registerShutdown(

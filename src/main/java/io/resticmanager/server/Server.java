@@ -6,6 +6,7 @@ import io.resticmanager.store.Database;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -41,13 +42,15 @@ public final class Server {
   public static Server start(SettingsLoader.Loaded loaded) throws IOException, InterruptedException {
     var settings = loaded.settings();
     String adminToken = AdminToken.resolve(settings);
+    Optional<ServerTls> tls = settings.http().tls().isPresent()
+        ? Optional.of(ServerTls.load(settings.http().tls().get())) : Optional.empty();
     // The JDBC reader pool runs on the dedicated dispatcher, looked up once the system exists.
     DeferredExecutor readExecutor = new DeferredExecutor();
     Database db = Database.open(settings.db(), readExecutor);
     CompletableFuture<Guardian.Started> started = new CompletableFuture<>();
     ActorSystem<Void> system;
     try {
-      system = ActorSystem.create(Guardian.create(settings, db, adminToken, started), ClusterConfig.SYSTEM_NAME,
+      system = ActorSystem.create(Guardian.create(settings, db, adminToken, tls, started), ClusterConfig.SYSTEM_NAME,
           ClusterConfig.overlay(settings.cluster()).withFallback(loaded.config()));
       readExecutor.set(system.dispatchers().lookup(DispatcherSelector.fromConfig(JDBC_DISPATCHER)));
     } catch (RuntimeException e) {

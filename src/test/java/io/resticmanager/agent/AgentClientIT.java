@@ -2,6 +2,7 @@ package io.resticmanager.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -15,6 +16,7 @@ import io.resticmanager.agents.Frame.JobStarted;
 import io.resticmanager.agents.Frame.Welcome;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.support.Await;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
@@ -24,8 +26,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
@@ -67,11 +71,40 @@ class AgentClientIT {
   }
 
   private AgentClient client(Outbox box, Consumer<CommandRun> commands) {
-    AgentClient c = new AgentClient(HttpClient.newHttpClient(), URI.create("ws://127.0.0.1:" + port + "/api/v1/agents/ws"),
-        TOKEN, HELLO, box, commands, new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), new Random(1)),
+    return client(List.of(wsUrl(port)), new Random(1), box, commands, fastBackoff());
+  }
+
+  private AgentClient client(List<URI> urls, Random order, Outbox box, Consumer<CommandRun> commands, Backoff backoff) {
+    AgentClient c = new AgentClient(HttpClient.newHttpClient(), urls, order, TOKEN, HELLO, box, commands, backoff,
         Duration.ofSeconds(5));
     closeables.add(c);
     return c;
+  }
+
+  private static URI wsUrl(int port) {
+    return URI.create("ws://127.0.0.1:" + port + "/api/v1/agents/ws");
+  }
+
+  private static Backoff fastBackoff() {
+    return new Backoff(Duration.ofMillis(20), Duration.ofMillis(200), new Random(1));
+  }
+
+  private FakeAgentServer another() throws Exception {
+    FakeAgentServer other = new FakeAgentServer(TOKEN);
+    closeables.add(other);
+    other.start(0);
+    return other;
+  }
+
+  /** The next connection any of {@code servers} accepted, with the index of that server. */
+  private static Map.Entry<Integer, FakeAgentServer.Conn> acceptAny(List<FakeAgentServer> servers) throws Exception {
+    return Await.until(Duration.ofSeconds(20), () -> {
+      for (int i = 0; i < servers.size(); i++) {
+        FakeAgentServer.Conn c = servers.get(i).tryAccept();
+        if (c != null) return Map.entry(i, c);
+      }
+      return null;
+    }, Objects::nonNull);
   }
 
   private static JobStarted started(UUID id) {
@@ -246,6 +279,65 @@ class AgentClientIT {
     conn.send(new CommandRun(UUID.randomUUID(), JobKind.CHECK));
     JobStarted next = assertInstanceOf(JobStarted.class, conn.nextEvent());
     assertEquals(JobKind.CHECK, next.kind(), "a repeated command.run for a known job id runs nothing");
+  }
+
+  @Test
+  void eachRoundStartsAtTheUrlTheRandomPicks() throws Exception {
+    FakeAgentServer second = another();
+    AgentClient c = client(List.of(wsUrl(port), wsUrl(second.port())), Rounds.swapTwo(), outbox, cmd -> {},
+        fastBackoff());
+    c.start();
+    assertEquals(HELLO, second.accept().next(), "the Random put the second URL first");
+    assertNull(server.tryAccept());
+  }
+
+  @Test
+  void aNodeThatIsDownHandsOverToTheNextUrlWithoutABackoffDelay() throws Exception {
+    AgentClient c = client(List.of(wsUrl(Rounds.deadPort()), wsUrl(port)), Rounds.keepOrder(), outbox, cmd -> {},
+        Rounds.minuteBackoff());
+    c.start();
+    FakeAgentServer.Conn conn = server.accept();
+    assertEquals(HELLO, conn.next());
+    conn.send(new Welcome("7", "test", 30));
+    await(c::connected, "connected to the live node");
+  }
+
+  @Test
+  void whenTheConnectedNodeGoesAwayTheClientReconnectsToAnother() throws Exception {
+    FakeAgentServer second = another();
+    AgentClient c = client(List.of(wsUrl(port), wsUrl(second.port())), Rounds.keepOrder(), outbox, cmd -> {},
+        fastBackoff());
+    c.start();
+    FakeAgentServer.Conn first = server.accept();
+    assertEquals(HELLO, first.next());
+    first.send(new Welcome("7", "node-1", 30));
+    await(c::connected, "connected to the first node");
+
+    server.close(); // the node's process ends: its sockets die with it
+    FakeAgentServer.Conn next = second.accept();
+    assertEquals(HELLO, next.next());
+    next.send(new Welcome("7", "node-2", 30));
+    await(() -> c.connections() == 2, "connected to the second node");
+  }
+
+  @Test
+  void overManyReconnectsTheConnectionsSpreadOverTheNodes() throws Exception {
+    List<FakeAgentServer> nodes = List.of(server, another());
+    AgentClient c = client(List.of(wsUrl(port), wsUrl(nodes.get(1).port())), new Random(42), outbox, cmd -> {},
+        fastBackoff());
+    c.start();
+    int[] perNode = new int[2];
+    for (int i = 1; i <= 20; i++) {
+      Map.Entry<Integer, FakeAgentServer.Conn> accepted = acceptAny(nodes);
+      perNode[accepted.getKey()]++;
+      FakeAgentServer.Conn conn = accepted.getValue();
+      assertEquals(HELLO, conn.next());
+      conn.send(new Welcome("7", "test", 30));
+      int welcomed = i;
+      await(() -> c.connections() == welcomed, "connection " + i + " welcomed");
+      conn.drop();
+    }
+    assertTrue(perNode[0] >= 5 && perNode[1] >= 5, "connections per node: " + Arrays.toString(perNode));
   }
 
   private static final class NoEvents implements JobQueue.Events {

@@ -13,11 +13,14 @@ import io.resticmanager.agents.Frame.JobStarted;
 import io.resticmanager.agents.Frame.Welcome;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.support.ChildProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -44,14 +47,7 @@ class AgentMainIT {
   void start() throws Exception {
     server = new FakeAgentServer("earned-agent-token");
     port = server.start(0);
-    restic = dir.resolve("restic");
-    Files.writeString(restic, """
-        #!/bin/sh
-        if [ "$1" = version ]; then echo 'restic 0.16.4 compiled with go1.21 on linux/amd64'; exit 0; fi
-        echo "password file: $RESTIC_PASSWORD_FILE" >&2
-        exit 1
-        """);
-    Files.setPosixFilePermissions(restic, PosixFilePermissions.fromString("rwx------"));
+    restic = FakeRestic.write(dir);
   }
 
   @AfterEach
@@ -181,6 +177,23 @@ class AgentMainIT {
     assertEquals(2, AgentMain.run(Optional.empty(), env));
     assertFalse(Files.exists(dir.resolve("data")));
     assertTrue(server.enrollRequests.isEmpty());
+  }
+
+  @Test
+  void plainHttpToAHostThatIsNotLoopbackStopsTheAgentSubcommandWithExitTwoAndOneLine() throws Exception {
+    Map<String, String> env = Map.of("RM_SERVER_URL", "http://10.20.30.40:8080",
+        "RM_ENROLLMENT_TOKEN", "one-time-enrollment", "RM_HOSTNAME", "web-01",
+        "RM_DATA_DIR", dir.resolve("data").toString());
+    try (ChildProcess agent = ChildProcess.start(dir, env, ChildProcess.FAST_START, "agent")) {
+      assertEquals(2, agent.waitFor(Duration.ofSeconds(60)));
+      List<String> lines = agent.outputText().lines().filter(l -> !l.isBlank()).toList();
+      assertEquals(1, lines.size(), agent.outputText());
+      String line = lines.get(0);
+      assertTrue(line.contains("(RM_SERVER_URL) = \"http://10.20.30.40:8080\"")
+          && line.contains("RM_ALLOW_INSECURE_HTTP=true"), line);
+      assertFalse(line.contains("one-time-enrollment"), line);
+    }
+    assertFalse(Files.exists(dir.resolve("data")));
   }
 
   private Path writeConf(String text) throws IOException {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.config.ConfigError;
 import io.resticmanager.jobs.JobKind;
+import io.resticmanager.support.TestCerts;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -16,11 +17,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class AgentSettingsTest {
+  @TempDir static Path certs;
+  private static TestCerts ca;
   @TempDir Path dir;
+
+  @BeforeAll
+  static void makeCa() throws IOException {
+    ca = TestCerts.authority(certs, "settings");
+  }
 
   private AgentSettings load(String conf, Map<String, String> env) throws IOException {
     Path f = dir.resolve("agent.conf");
@@ -35,9 +44,9 @@ class AgentSettingsTest {
   @Test
   void theDefaultsMatchTheContract() throws IOException {
     AgentSettings s = load("", Map.of("RM_HOSTNAME", "web-01"));
-    assertEquals(URI.create("http://127.0.0.1:8080"), s.serverUrl());
-    assertEquals(URI.create("ws://127.0.0.1:8080/api/v1/agents/ws"), s.webSocketUrl());
-    assertEquals(URI.create("http://127.0.0.1:8080/api/v1/agents/enroll"), s.enrollUrl());
+    assertEquals(List.of(URI.create("http://127.0.0.1:8080")), s.serverUrls());
+    assertEquals(List.of(URI.create("ws://127.0.0.1:8080/api/v1/agents/ws")), s.webSocketUrls());
+    assertEquals(List.of(URI.create("http://127.0.0.1:8080/api/v1/agents/enroll")), s.enrollUrls());
     assertEquals(Path.of("./data"), s.dataDir());
     assertEquals(Path.of("./data/agent-token"), s.agentTokenFile());
     assertTrue(s.enrollmentToken().isEmpty());
@@ -62,7 +71,7 @@ class AgentSettingsTest {
     AgentSettings s = load("""
         restic-manager.agent { server-url = "http://other:1", hostname = "x", backup-paths = ["/nope"] }
         """, env);
-    assertEquals(URI.create("wss://rm.example.org/prefix/api/v1/agents/ws"), s.webSocketUrl());
+    assertEquals(List.of(URI.create("wss://rm.example.org/prefix/api/v1/agents/ws")), s.webSocketUrls());
     assertEquals(Optional.of("tok-123"), s.enrollmentToken());
     assertEquals("db-01.example.org", s.hostname());
     assertEquals(List.of("/etc", "/srv/data", "/home"), s.backupPaths());
@@ -102,6 +111,95 @@ class AgentSettingsTest {
     }
     ConfigError creds = refused("", Map.of("RM_SERVER_URL", "http://user:s3cret@h", "RM_HOSTNAME", "h"));
     assertFalse(creds.getMessage().contains("s3cret"), creds.getMessage());
+  }
+
+  @Test
+  void severalServerUrlsComeAsCommaSeparatedTextOrAListTrimmedAndEachKeptOnce() throws IOException {
+    AgentSettings fromEnv = load("", Map.of("RM_HOSTNAME", "h",
+        "RM_SERVER_URL", " https://rm1.example.org , https://rm2.example.org:8443/ ,,https://RM1.example.org"));
+    assertEquals(List.of(URI.create("https://rm1.example.org"), URI.create("https://rm2.example.org:8443")),
+        fromEnv.serverUrls());
+    assertEquals(List.of(URI.create("wss://rm1.example.org/api/v1/agents/ws"),
+        URI.create("wss://rm2.example.org:8443/api/v1/agents/ws")), fromEnv.webSocketUrls());
+    assertEquals(List.of(URI.create("https://rm1.example.org/api/v1/agents/enroll"),
+        URI.create("https://rm2.example.org:8443/api/v1/agents/enroll")), fromEnv.enrollUrls());
+
+    AgentSettings fromList = load(
+        "restic-manager.agent.server-url = [\"https://a.example.org\", \"https://b.example.org/rm\"]",
+        Map.of("RM_HOSTNAME", "h"));
+    assertEquals(List.of(URI.create("https://a.example.org"), URI.create("https://b.example.org/rm")),
+        fromList.serverUrls());
+  }
+
+  @Test
+  void anInvalidEntryOfAServerUrlListIsNamedAndAnEmptyListRefused() {
+    for (String bad : List.of("ftp://b.example.org", "https://b.example.org/?x=1", "https://b.example.org/#top",
+        "https://")) {
+      ConfigError e = refused("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", "https://a.example.org, " + bad));
+      assertEquals("restic-manager.agent.server-url (RM_SERVER_URL)", e.key(), bad);
+      assertTrue(e.getMessage().contains("\"" + bad + "\""), e.getMessage());
+    }
+    ConfigError inList = refused("restic-manager.agent.server-url = [\"https://a.example.org\", \"gopher://b\"]",
+        Map.of("RM_HOSTNAME", "h"));
+    assertTrue(inList.getMessage().contains("\"gopher://b\""), inList.getMessage());
+    ConfigError none = refused("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", " , "));
+    assertTrue(none.getMessage().contains("names no server"), none.getMessage());
+  }
+
+  @Test
+  void plainHttpToAHostThatIsNotLoopbackIsRefusedNamingTheVariableThatAllowsIt() {
+    for (String url : List.of("http://10.0.0.5:8080", "http://rm.example.org", "http://[fe80::1]:8080",
+        "http://127.0.0.1.example.org", "http://localhost.example.org")) {
+      ConfigError e = refused("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", "https://a.example.org," + url));
+      assertEquals("restic-manager.agent.server-url (RM_SERVER_URL)", e.key(), url);
+      assertTrue(e.getMessage().contains("\"" + url + "\"") && e.getMessage().contains("unencrypted")
+          && e.getMessage().contains("RM_ALLOW_INSECURE_HTTP=true"), e.getMessage());
+    }
+  }
+
+  @Test
+  void plainHttpIsAcceptedToLoopbackAndWhenAllowed() throws IOException {
+    for (String url : List.of("http://127.0.0.1:8080", "http://127.8.9.10", "http://localhost:8080",
+        "http://LOCALHOST", "http://[::1]:8080")) {
+      assertEquals(List.of(URI.create(url)), load("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", url)).serverUrls());
+    }
+    AgentSettings allowed = load("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_URL", "http://10.0.0.5:8080",
+        "RM_ALLOW_INSECURE_HTTP", "true"));
+    assertEquals(List.of(URI.create("http://10.0.0.5:8080")), allowed.serverUrls());
+    assertEquals(List.of(URI.create("http://rm.example.org")),
+        load("restic-manager.agent { server-url = \"http://rm.example.org\", allow-insecure-http = true }",
+            Map.of("RM_HOSTNAME", "h")).serverUrls());
+  }
+
+  @Test
+  void allowInsecureHttpMustBeTrueOrFalse() {
+    ConfigError e = refused("", Map.of("RM_HOSTNAME", "h", "RM_ALLOW_INSECURE_HTTP", "maybe"));
+    assertEquals("restic-manager.agent.allow-insecure-http (RM_ALLOW_INSECURE_HTTP)", e.key());
+    assertTrue(e.getMessage().contains("\"maybe\""), e.getMessage());
+  }
+
+  @Test
+  void theCaFileAddsEveryCertificateItHoldsToTheJvmTrustStore() throws Exception {
+    assertEquals(ServerTrust.JVM, load("", Map.of("RM_HOSTNAME", "h")).serverTrust());
+    Path chain = ca.server(TestCerts.Alg.EC).cert();
+    ServerTrust trust = load("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_CA_FILE", chain.toString())).serverTrust();
+    assertEquals(Optional.of(chain), trust.caFile());
+    assertEquals(2, trust.cas().size(), "the leaf and its CA");
+    assertTrue(trust.toString().contains(chain.toString()));
+    assertEquals("TLS", trust.sslContext().getProtocol());
+  }
+
+  @Test
+  void aCaFileThatCannotBeReadOrHoldsNoCertificateIsRefused() throws Exception {
+    Path empty = Files.writeString(dir.resolve("empty.pem"), "");
+    Path keyOnly = ca.server(TestCerts.Alg.EC).key();
+    Path text = Files.writeString(dir.resolve("text.pem"), "not a certificate\n");
+    Path missing = dir.resolve("missing.pem");
+    for (Path bad : List.of(empty, keyOnly, text, missing, dir)) {
+      ConfigError e = refused("", Map.of("RM_HOSTNAME", "h", "RM_SERVER_CA_FILE", bad.toString()));
+      assertEquals("restic-manager.agent.server-ca-file (RM_SERVER_CA_FILE)", e.key(), bad.toString());
+      assertTrue(e.getMessage().contains("\"" + bad + "\""), e.getMessage());
+    }
   }
 
   @Test

@@ -6,17 +6,33 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.resticmanager.agents.Frame;
 import io.resticmanager.agents.WireCodec;
 import io.resticmanager.agents.WireCodec.Decoded;
+import io.resticmanager.support.TestCerts;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.security.KeyFactory;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
@@ -35,7 +51,8 @@ import org.apache.pekko.stream.javadsl.SourceQueueWithComplete;
  * A stand-in for the server's agent endpoint in tests: Pekko HTTP on 127.0.0.1, route
  * {@code /api/v1/agents/ws}, checking the bearer token, and handing each accepted connection to the
  * test as a {@link Conn} whose received frames it can take and whose outgoing side it drives. It
- * answers nothing by itself; the test decides every welcome and ack.
+ * answers nothing by itself; the test decides every welcome and ack. Given an {@link SSLContext}
+ * (see {@link #tls}) it speaks HTTPS and WSS instead.
  */
 final class FakeAgentServer implements AutoCloseable {
   private static final Duration WAIT = Duration.ofSeconds(20);
@@ -43,6 +60,7 @@ final class FakeAgentServer implements AutoCloseable {
   private final ActorSystem system;
   private final Materializer mat;
   private final String token;
+  private final SSLContext tls;
   private final BlockingQueue<Conn> connections = new LinkedBlockingQueue<>();
   /** How many upgrade attempts to refuse with 401 before accepting. */
   final AtomicInteger refuseNext = new AtomicInteger();
@@ -88,6 +106,12 @@ final class FakeAgentServer implements AutoCloseable {
   }
 
   FakeAgentServer(String token) {
+    this(token, null);
+  }
+
+  /** With {@code tls} not null: HTTPS and WSS with that context's key and certificate chain. */
+  FakeAgentServer(String token, SSLContext tls) {
+    this.tls = tls;
     this.system = ActorSystem.create("fake-server-" + System.nanoTime(),
         com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.stdout-loglevel = WARNING"));
     this.mat = Materializer.matFromSystem(system);
@@ -96,8 +120,14 @@ final class FakeAgentServer implements AutoCloseable {
 
   /** Binds on {@code port} (0 = any free one); returns the port. */
   int start(int port) throws Exception {
-    binding = Http.get(system).newServerAt("127.0.0.1", port).bind(route())
-        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    ServerBuilder builder = Http.get(system).newServerAt("127.0.0.1", port);
+    if (tls != null) builder = builder.enableHttps(ConnectionContext.httpsServer(tls));
+    binding = builder.bind(route()).toCompletableFuture().get(20, TimeUnit.SECONDS);
+    return binding.localAddress().getPort();
+  }
+
+  /** The bound port. */
+  int port() {
     return binding.localAddress().getPort();
   }
 
@@ -106,6 +136,11 @@ final class FakeAgentServer implements AutoCloseable {
     Conn c = connections.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     if (c == null) fail("the agent did not connect within " + WAIT);
     return c;
+  }
+
+  /** The next accepted connection if there is one, without waiting. */
+  Conn tryAccept() {
+    return connections.poll();
   }
 
   private Route route() {
@@ -148,7 +183,29 @@ final class FakeAgentServer implements AutoCloseable {
     return Flow.fromSinkAndSourceCoupled(in, out.second());
   }
 
-  /** Unbinds and cuts every open connection, like a server that stops. */
+  /** A server context presenting {@code pair}'s certificate chain with its PKCS#8 key. */
+  static SSLContext tls(TestCerts.Pair pair, TestCerts.Alg alg) throws Exception {
+    List<Certificate> chain = new ArrayList<>();
+    try (InputStream in = Files.newInputStream(pair.cert())) {
+      chain.addAll(CertificateFactory.getInstance("X.509").generateCertificates(in));
+    }
+    byte[] der = Base64.getMimeDecoder().decode(Files.readString(pair.key()).replaceAll("-----[A-Z ]+-----", ""));
+    PrivateKey key = KeyFactory.getInstance(alg.name()).generatePrivate(new PKCS8EncodedKeySpec(der));
+    char[] pass = "fake".toCharArray();
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    store.load(null, null);
+    store.setKeyEntry("server", key, pass, chain.toArray(Certificate[]::new));
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(store, pass);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(kmf.getKeyManagers(), null, null);
+    return ctx;
+  }
+
+  /**
+   * Unbinds, so new connections are refused. Upgraded WebSockets outlive it (Pekko HTTP's
+   * {@code terminate} does not end them): {@link Conn#drop()} or {@link #close()} does.
+   */
   void stop() throws Exception {
     if (binding != null) {
       binding.terminate(Duration.ofSeconds(1)).toCompletableFuture().get(20, TimeUnit.SECONDS);

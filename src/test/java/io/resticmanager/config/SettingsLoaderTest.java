@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.resticmanager.support.TestCerts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -21,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,6 +31,19 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SettingsLoaderTest {
 
   @TempDir Path cwd;
+  @TempDir static Path certs;
+
+  private static TestCerts.Pair rsa;
+  private static TestCerts.Pair ec;
+  private static TestCerts.Pair expired;
+
+  @BeforeAll
+  static void makeCertificates() throws IOException {
+    TestCerts ca = TestCerts.authority(certs, "main");
+    rsa = ca.server(TestCerts.Alg.RSA);
+    ec = ca.server(TestCerts.Alg.EC);
+    expired = ca.expired(TestCerts.Alg.EC);
+  }
 
   private SettingsLoader.Loaded load(Map<String, String> env) {
     return SettingsLoader.load(Optional.empty(), env, cwd);
@@ -65,7 +80,7 @@ class SettingsLoaderTest {
   void defaultsAreTheContractsDefaults() {
     Path data = cwd.resolve("data");
     Settings expected = new Settings(
-        new Settings.Http("127.0.0.1", 8080, 20000),
+        new Settings.Http("127.0.0.1", 8080, 20000, Optional.empty()),
         data,
         new Settings.Db("jdbc:sqlite:" + data.resolve("restic-manager.db"), "", "", 8, "FULL"),
         Optional.empty(),
@@ -200,7 +215,7 @@ class SettingsLoaderTest {
 
     Settings s = settings(env);
 
-    assertEquals(new Settings.Http("0.0.0.0", 8443, 20000), s.http());
+    assertEquals(new Settings.Http("0.0.0.0", 8443, 20000, Optional.empty()), s.http());
     assertEquals(cwd.resolve("state"), s.dataDir());
     assertEquals("jdbc:postgresql://db.example:5432/rm", s.db().url());
     assertEquals("rm", s.db().user());
@@ -339,6 +354,104 @@ class SettingsLoaderTest {
   @Test
   void maxConnectionsBelowOneIsRejected() throws IOException {
     assertNames(errorFromFile("restic-manager.http.max-connections = 0"), "restic-manager.http.max-connections", "0");
+  }
+
+  // --- TLS ---
+
+  private static Map<String, String> tls(Path cert, Path key) {
+    return Map.of("RM_TLS_CERT_FILE", cert.toString(), "RM_TLS_KEY_FILE", key.toString());
+  }
+
+  @Test
+  void tlsPairWithAnRsaKeyInPkcs1FormIsAccepted() throws IOException {
+    Path pkcs1 = TestCerts.pkcs1(rsa);
+
+    Settings s = settings(tls(rsa.cert(), pkcs1));
+
+    assertEquals(Optional.of(new Settings.Tls(rsa.cert(), pkcs1, Duration.ofMinutes(1))), s.http().tls());
+  }
+
+  @Test
+  void tlsPairWithAnEcKeyInPkcs8FormIsAcceptedAndTheReloadIntervalRead() throws IOException {
+    Files.writeString(cwd.resolve("application.conf"), "restic-manager.http.tls.reload-interval = 5s");
+
+    Settings s = settings(tls(ec.cert(), ec.key()));
+
+    assertEquals(Optional.of(new Settings.Tls(ec.cert(), ec.key(), Duration.ofSeconds(5))), s.http().tls());
+  }
+
+  @Test
+  void tlsFilesAreTakenFromTheWorkingDirectory() throws IOException {
+    Files.copy(rsa.cert(), cwd.resolve("cert.pem"));
+    Files.copy(rsa.key(), cwd.resolve("key.pem"));
+
+    Settings s = settingsFromFile("restic-manager.http.tls { cert-file = cert.pem, key-file = key.pem }");
+
+    assertEquals(cwd.resolve("cert.pem"), s.http().tls().orElseThrow().certFile());
+  }
+
+  @Test
+  void aCertificateWithoutAKeyIsRefusedNamingTheMissingKey() {
+    ConfigError e = error(Map.of("RM_TLS_CERT_FILE", rsa.cert().toString()));
+
+    assertNames(e, "restic-manager.http.tls.key-file (RM_TLS_KEY_FILE)", "");
+    assertTrue(e.getMessage().contains("restic-manager.http.tls.cert-file (RM_TLS_CERT_FILE) is"), e.getMessage());
+  }
+
+  @Test
+  void aKeyWithoutACertificateIsRefusedNamingTheMissingCertificate() {
+    assertNames(error(Map.of("RM_TLS_KEY_FILE", rsa.key().toString(), "RM_TLS_CERT_FILE", "")),
+        "restic-manager.http.tls.cert-file (RM_TLS_CERT_FILE)", "");
+  }
+
+  @Test
+  void aMissingCertificateFileIsRefusedNamingKeyAndFile() {
+    Path missing = cwd.resolve("no-such-cert.pem");
+
+    ConfigError e = error(tls(missing, rsa.key()));
+
+    assertNames(e, "restic-manager.http.tls.cert-file (RM_TLS_CERT_FILE)", missing.toString());
+    assertTrue(e.getMessage().contains("does not exist (set by RM_TLS_CERT_FILE)"), e.getMessage());
+  }
+
+  @Test
+  void anUnreadableKeyFileIsRefusedNamingKeyAndFile() throws IOException {
+    // Tests run as root, so a chmod cannot make a file unreadable; a directory cannot be read as a file.
+    Path directory = Files.createDirectory(cwd.resolve("key-dir"));
+
+    assertNames(error(tls(rsa.cert(), directory)), "restic-manager.http.tls.key-file (RM_TLS_KEY_FILE)",
+        directory.toString());
+  }
+
+  @Test
+  void aCertificateFileThatIsNotPemIsRefusedNamingKeyAndFile() throws IOException {
+    Path notPem = Files.writeString(cwd.resolve("cert.pem"), "not a certificate\n");
+
+    assertNames(error(tls(notPem, rsa.key())), "restic-manager.http.tls.cert-file (RM_TLS_CERT_FILE)",
+        notPem.toString());
+  }
+
+  @Test
+  void theKeyOfAnotherCertificateIsRefusedNamingTheKeyFile() {
+    ConfigError e = error(tls(rsa.cert(), expired.key()));
+
+    assertNames(e, "restic-manager.http.tls.key-file (RM_TLS_KEY_FILE)", expired.key().toString());
+  }
+
+  @Test
+  void anExpiredCertificateIsRefusedNamingTheCertificateFile() {
+    ConfigError e = error(tls(expired.cert(), expired.key()));
+
+    assertNames(e, "restic-manager.http.tls.cert-file (RM_TLS_CERT_FILE)", expired.cert().toString());
+    assertTrue(e.getMessage().contains("expired at"), e.getMessage());
+  }
+
+  @Test
+  void aBadPairInTheFileNamesTheFileAndLine() throws IOException {
+    ConfigError e = errorFromFile("restic-manager.http.tls {\n  cert-file = \"" + expired.cert() + "\"\n  key-file = \""
+        + expired.key() + "\"\n}");
+
+    assertTrue(e.getMessage().contains("(set in " + cwd.resolve("application.conf") + ":2)"), e.getMessage());
   }
 
   // --- CIDRs ---
@@ -537,7 +650,7 @@ class SettingsLoaderTest {
   @ParameterizedTest(name = "{0} = 0s is rejected")
   @ValueSource(strings = {
       "agents.hello-timeout", "agents.offline-after", "agents.heartbeat-interval", "agents.enrollment-token-ttl",
-      "alerts.backup-max-age", "alerts.check-interval", "ask-timeout"})
+      "alerts.backup-max-age", "alerts.check-interval", "ask-timeout", "http.tls.reload-interval"})
   void zeroDurationIsRejected(String key) throws IOException {
     assertNames(errorFromFile("restic-manager." + key + " = 0s"), "restic-manager." + key, "0s");
   }
@@ -598,6 +711,42 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void tokensMayBeAnyPrintableUnicodeAndLoseOnlySurroundingWhitespace() {
+    Settings s = settings(Map.of(
+        "RM_ADMIN_TOKEN", " \u00e4dmin t\u00f6k=en \u2713 0123456789\u3000",
+        "RM_METRICS_TOKEN", "\tm\u00ebtrics  t\u00f6k=en\n"));
+
+    assertEquals(Optional.of("\u00e4dmin t\u00f6k=en \u2713 0123456789"), s.adminToken());
+    assertEquals(Optional.of("m\u00ebtrics  t\u00f6k=en"), s.metrics().token());
+  }
+
+  @Test
+  void aTokenTheLocaleCouldNotDecodeIsRejectedWithoutShowingIt() {
+    // What Java 17 makes of RM_ADMIN_TOKEN=\u00e4lpha-... in a process without a UTF-8 locale.
+    ConfigError e = error(Map.of("RM_ADMIN_TOKEN", "\ufffd\ufffdlpha-s3cr3t-0123456789"));
+
+    assertNames(e, "restic-manager.admin-token (RM_ADMIN_TOKEN)", "***");
+    assertTrue(e.getMessage().contains("UTF-8 locale"), e.getMessage());
+    assertFalse(e.getMessage().contains("s3cr3t"), e.getMessage());
+  }
+
+  @Test
+  void aTokenWithAControlCharacterIsRejectedWithoutShowingIt() throws IOException {
+    ConfigError e = errorFromFile("restic-manager.metrics.token = \"metrics\\ttoken-0123\"");
+
+    assertNames(e, "restic-manager.metrics.token (RM_METRICS_TOKEN)", "***");
+    assertFalse(e.getMessage().contains("token-0123"), e.getMessage());
+  }
+
+  @Test
+  void pekkoLoggingTheRawTrafficIsRefused() throws IOException {
+    ConfigError e = errorFromFile("pekko.http.server.log-unencrypted-network-bytes = 100");
+
+    assertEquals("pekko.http.server.log-unencrypted-network-bytes", e.key(), e.getMessage());
+    assertTrue(e.getMessage().contains("application.conf:1"), e.getMessage());
+  }
+
+  @Test
   void emptySecretsMeanUnset() {
     Settings s = settings(Map.of("RM_ADMIN_TOKEN", "", "RM_METRICS_TOKEN", "", "RM_METRICS_TOKEN_FILE", ""));
 
@@ -632,8 +781,8 @@ class SettingsLoaderTest {
 
   private static final List<String> VARIABLES = List.of(
       "RM_HTTP_HOST", "RM_HTTP_PORT", "RM_DATA_DIR", "RM_DB_URL", "RM_DB_USER", "RM_DB_PASSWORD", "RM_ADMIN_TOKEN",
-      "RM_TRUSTED_PROXIES", "RM_METRICS_TOKEN", "RM_METRICS_TOKEN_FILE", "RM_METRICS_TRUSTED_CIDR",
-      "RM_CLUSTER_HOST", "RM_CLUSTER_PORT", "RM_CLUSTER_SEED_NODES", "RM_CLUSTER_TLS_CERT_FILE",
+      "RM_TRUSTED_PROXIES", "RM_METRICS_TOKEN", "RM_METRICS_TOKEN_FILE", "RM_METRICS_TRUSTED_CIDR", "RM_TLS_CERT_FILE",
+      "RM_TLS_KEY_FILE", "RM_CLUSTER_HOST", "RM_CLUSTER_PORT", "RM_CLUSTER_SEED_NODES", "RM_CLUSTER_TLS_CERT_FILE",
       "RM_CLUSTER_TLS_KEY_FILE", "RM_CLUSTER_TLS_CA_FILE");
 
   private List<String> operatorKeys() {

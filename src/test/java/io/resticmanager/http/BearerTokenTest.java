@@ -27,17 +27,24 @@ class BearerTokenTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"Bearer  abc", "Bearer\tabc", "  Bearer abc  ", "Bearer abc\t"})
-  void blanksAroundTheSchemeAndTokenAreTolerated(String header) {
+  @ValueSource(strings = {"Bearer  abc", "Bearer\tabc", "  Bearer abc  ", "Bearer abc\t", "Bearer abc\u3000"})
+  void whitespaceAroundTheSchemeAndTokenIsNotPartOfTheToken(String header) {
     assertEquals(Optional.of("abc"), extract(header));
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"abc def", "abc  def", "a=b", "abc==", "a=b, c=\"d\"", "\u00e4dmin t\u00f6k=en \u2713 0123456789"})
+  void everythingAfterTheSchemeIsTheTokenSpacesAndEqualsSignsIncluded(String token) {
+    assertEquals(Optional.of(token), extract("Bearer " + token));
+    assertEquals(Optional.of(token), extract("bearer \t " + token + "  "));
+  }
+
+  @ParameterizedTest
   @ValueSource(strings = {
-    "", " ", "Bearer", "Bearer ", "Bearer   ", "Bearerabc", "Bearer abc def", "Bearer abc\tdef",
+    "", " ", "Bearer", "Bearer ", "Bearer   ", "Bearerabc", "Bearer\u3000abc",
     "Basic YWxhZGRpbjpvcGVuc2VzYW1l", "Token abc", "abc", "Bearer: abc", "B\u0435arer abc",
   })
-  void anythingButOneBearerTokenYieldsNothing(String header) {
+  void anythingButABearerTokenYieldsNothing(String header) {
     assertEquals(Optional.empty(), extract(header), () -> "extracted from: " + header);
   }
 

@@ -2,6 +2,7 @@ package io.resticmanager.http;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.support.Json;
@@ -47,6 +48,14 @@ class ParsingErrorsIT {
   void anOverLongUriIs414WithAJsonBody() throws Exception {
     String path = "/" + "a".repeat(10_000);
     assertJsonError(send("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 414, "uri_too_long");
+  }
+
+  @Test
+  void theErrorBodyDoesNotQuoteTheRequest() throws Exception {
+    // Pekko's summary for this one quotes the whole header value.
+    String response = send("GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: s3cr3t-t0ken\r\nConnection: close\r\n\r\n");
+    assertJsonError(response, 400, "bad_request");
+    assertFalse(response.contains("s3cr3t-t0ken"), response);
   }
 
   @Test

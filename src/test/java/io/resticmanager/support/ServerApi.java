@@ -7,10 +7,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 
 /**
  * The HTTP API of a server on a loopback port, wherever it runs (a child process or in-process): admin
  * calls with the admin token, scrapes with the metrics token, and the few reads reliability tests check.
+ * Over HTTPS when given an {@link SSLContext} that trusts the server's certificate.
  */
 public final class ServerApi {
   /** The jobs API's largest page; a host with more jobs cannot be checked through it. */
@@ -19,13 +21,26 @@ public final class ServerApi {
   private final int port;
   private final String adminToken;
   private final String metricsToken;
-  private final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  private final SSLContext tls;
+  private final HttpClient http;
 
   public ServerApi(int port, String adminToken, String metricsToken) {
+    this(port, adminToken, metricsToken, null);
+  }
+
+  /** {@code tls} null: plain HTTP. */
+  public ServerApi(int port, String adminToken, String metricsToken, SSLContext tls) {
     this.port = port;
     this.adminToken = adminToken;
     this.metricsToken = metricsToken;
+    this.tls = tls;
+    HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5));
+    this.http = (tls == null ? b : b.sslContext(tls)).build();
+  }
+
+  /** What the client trusts when the server speaks HTTPS; null for plain HTTP. */
+  public SSLContext tls() {
+    return tls;
   }
 
   public int port() {
@@ -33,11 +48,11 @@ public final class ServerApi {
   }
 
   public URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + port + path);
+    return URI.create((tls == null ? "http" : "https") + "://127.0.0.1:" + port + path);
   }
 
   public URI wsUri() {
-    return URI.create("ws://127.0.0.1:" + port + "/api/v1/agents/ws");
+    return URI.create((tls == null ? "ws" : "wss") + "://127.0.0.1:" + port + "/api/v1/agents/ws");
   }
 
   public HttpResponse<String> send(String method, String path, String bearer, String body) throws Exception {

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
 
 /**
  * A scripted agent for tests: a JDK WebSocket that sends raw JSON frames and records every text frame
@@ -22,7 +23,7 @@ public final class TestAgent implements AutoCloseable {
   private final BlockingQueue<String> frames = new LinkedBlockingQueue<>();
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
 
-  private TestAgent(URI uri, String token) throws Exception {
+  private TestAgent(HttpClient client, URI uri, String token) throws Exception {
     WebSocket.Listener listener = new WebSocket.Listener() {
       private final StringBuilder partial = new StringBuilder();
 
@@ -48,19 +49,32 @@ public final class TestAgent implements AutoCloseable {
         closed.complete(-1);
       }
     };
-    this.ws = HttpClient.newHttpClient().newWebSocketBuilder()
+    this.ws = client.newWebSocketBuilder()
         .header("Authorization", "Bearer " + token)
         .connectTimeout(Duration.ofSeconds(10))
         .buildAsync(uri, listener).get(20, TimeUnit.SECONDS);
   }
 
   public static TestAgent connect(URI uri, String token) throws Exception {
-    return new TestAgent(uri, token);
+    return new TestAgent(HttpClient.newHttpClient(), uri, token);
+  }
+
+  /** Over {@code wss://}, trusting what {@code tls} trusts. */
+  public static TestAgent connect(URI uri, String token, SSLContext tls) throws Exception {
+    return new TestAgent(HttpClient.newBuilder().sslContext(tls).build(), uri, token);
   }
 
   /** Connects and completes the hello/welcome exchange. */
   public static TestAgent connectAndHello(URI uri, String token, String hostname) throws Exception {
-    TestAgent a = connect(uri, token);
+    return greeted(connect(uri, token), hostname);
+  }
+
+  /** Over {@code wss://}, trusting what {@code tls} trusts, and completes the hello/welcome exchange. */
+  public static TestAgent connectAndHello(URI uri, String token, String hostname, SSLContext tls) throws Exception {
+    return greeted(connect(uri, token, tls), hostname);
+  }
+
+  private static TestAgent greeted(TestAgent a, String hostname) throws InterruptedException {
     a.send(hello(hostname));
     a.awaitFrame(f -> f.contains("\"welcome\""), Duration.ofSeconds(10));
     return a;

@@ -8,10 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * Certificates for tests, made fresh in a test's directory and never checked in: certificate
@@ -117,13 +122,53 @@ public final class TestCerts {
     return new Pair(cert, key);
   }
 
+  /** The first certificate of a PEM file: the leaf of a chain file. */
+  public static X509Certificate leaf(Path pem) throws IOException {
+    try (InputStream in = Files.newInputStream(pem)) {
+      return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException("no certificate in " + pem, e);
+    }
+  }
+
+  /**
+   * A client-side TLS context that trusts the certificates in {@code pem} (a CA's, or a chain file's
+   * whole chain) and nothing else.
+   */
+  public static SSLContext trusting(Path pem) throws IOException {
+    try (InputStream in = Files.newInputStream(pem)) {
+      KeyStore trust = KeyStore.getInstance("PKCS12");
+      trust.load(null, null);
+      int i = 0;
+      for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+        trust.setCertificateEntry("trusted-" + (i++), c);
+      }
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(trust);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, tmf.getTrustManagers(), null);
+      return context;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException("cannot trust " + pem, e);
+    }
+  }
+
   /** The same RSA key in the PKCS#1 form ({@code BEGIN RSA PRIVATE KEY}), converted by {@code openssl}. */
   public static Path pkcs1(Pair rsa) throws IOException {
-    Path out = rsa.key().resolveSibling(rsa.key().getFileName() + ".pkcs1.pem");
+    return traditional(rsa, "pkcs1", "RSA PRIVATE KEY");
+  }
+
+  /** The same EC key in the SEC1 form ({@code BEGIN EC PRIVATE KEY}), converted by {@code openssl}. */
+  public static Path sec1(Pair ec) throws IOException {
+    return traditional(ec, "sec1", "EC PRIVATE KEY");
+  }
+
+  private static Path traditional(Pair pair, String suffix, String label) throws IOException {
+    Path out = pair.key().resolveSibling(pair.key().getFileName() + "." + suffix + ".pem");
     run(List.of(Tools.executable("openssl").toString(), "pkey", "-traditional",
-        "-in", rsa.key().toString(), "-out", out.toString()));
-    if (!Files.readString(out, US_ASCII).startsWith("-----BEGIN RSA PRIVATE KEY-----")) {
-      throw new IOException("openssl did not write a PKCS#1 key to " + out);
+        "-in", pair.key().toString(), "-out", out.toString()));
+    if (!Files.readString(out, US_ASCII).startsWith("-----BEGIN " + label + "-----")) {
+      throw new IOException("openssl did not write a " + label + " to " + out);
     }
     return out;
   }

@@ -15,7 +15,9 @@ import java.util.regex.Pattern;
 
 /**
  * A real server in-process on a free loopback port, on a given data dir (SQLite by default), with
- * extra HOCON (e.g. shortened deadlines) and RM_* variables. Restartable on the same data dir.
+ * extra HOCON (e.g. shortened deadlines) and RM_* variables. Restartable on the same data dir. With
+ * {@code RM_TLS_CERT_FILE} set, its {@link #api()} speaks HTTPS and WSS and trusts the certificates in that
+ * file as it was at start (with {@link TestCerts}' files: the certificate and its CA).
  */
 public final class TestServer implements AutoCloseable {
   private static final Pattern FIELD = Pattern.compile("\"(host_id|agent_token|token|job_id)\"\\s*:\\s*\"([^\"]+)\"");
@@ -53,7 +55,9 @@ public final class TestServer implements AutoCloseable {
     Path conf = dataDir.resolve("test-server.conf");
     Files.writeString(conf, hocon);
     server = Server.start(SettingsLoader.load(java.util.Optional.of(conf), env));
-    api = new ServerApi(server.port(), server.adminToken(), null);
+    String certFile = env.get("RM_TLS_CERT_FILE");
+    api = new ServerApi(server.port(), server.adminToken(), null,
+        certFile == null ? null : TestCerts.trusting(Path.of(certFile)));
   }
 
   /** Stops gracefully and starts again on the same data dir and port. */
