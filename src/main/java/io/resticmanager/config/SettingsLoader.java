@@ -20,6 +20,8 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,6 +35,8 @@ import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.pekko.pki.pem.DERPrivateKeyLoader;
+import org.apache.pekko.pki.pem.PEMDecoder;
 
 /**
  * Builds the server's {@link Settings} and the merged Pekko {@link Config} from three layers, later
@@ -334,8 +338,38 @@ public final class SettingsLoader {
         String key = tlsKeys.get(i);
         tls.add(tlsTexts.get(i).map(t -> readableFile(key, t)));
       }
+      if (anyTls) clusterTls(tls.get(0).get(), tls.get(1).get(), tls.get(2).get());
       return new Settings.Cluster(host, port, List.copyOf(seeds), tls.get(0), tls.get(1), tls.get(2),
           duration("cluster.wake-interval"));
+    }
+
+    /**
+     * The node's pair must match and be valid, the CA file must hold a certificate, and the key must be one
+     * Pekko's TLS transport reads itself (pekko-pki's loader: RSA, PKCS#1 or PKCS#8), so that a bad file
+     * stops start-up here and not at the first connection between nodes.
+     */
+    private void clusterTls(Path cert, Path key, Path ca) {
+      try {
+        TlsPair.read(cert, key, Instant.now());
+      } catch (TlsPair.Invalid e) {
+        String k = e.part() == TlsPair.Part.CERT ? "cluster.tls.cert-file" : "cluster.tls.key-file";
+        throw new ConfigError(label(k), e.file().toString(), e.getMessage() + where(k));
+      }
+      try {
+        DERPrivateKeyLoader.load(PEMDecoder.decode(Files.readString(key, StandardCharsets.US_ASCII)));
+      } catch (Exception e) { // pekko-pki, written in Scala, throws checked exceptions undeclared
+        throw new ConfigError(label("cluster.tls.key-file"), key.toString(),
+            "Pekko's cluster transport reads only RSA keys (PKCS#1 or PKCS#8): " + oneLine(String.valueOf(e.getMessage()))
+                + where("cluster.tls.key-file"));
+      }
+      try (var in = Files.newInputStream(ca)) {
+        if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+          throw new CertificateException("no certificate in the file");
+        }
+      } catch (IOException | CertificateException e) {
+        throw new ConfigError(label("cluster.tls.ca-file"), ca.toString(),
+            "is not a PEM file of CA certificates: " + oneLine(String.valueOf(e.getMessage())) + where("cluster.tls.ca-file"));
+      }
     }
 
     /** A loopback address literal, or {@code localhost}; names are never looked up. */

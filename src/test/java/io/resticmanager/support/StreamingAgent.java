@@ -59,6 +59,8 @@ public final class StreamingAgent implements AutoCloseable {
   private final AtomicLong welcomes = new AtomicLong();
   private final Thread thread;
   private volatile boolean gate;
+  /** 0: no heartbeats; else a heartbeat goes out when nothing was sent for this long. */
+  private volatile long heartbeatNanos;
   private volatile boolean paused;
   private volatile boolean stopped;
   private volatile boolean connected;
@@ -73,6 +75,12 @@ public final class StreamingAgent implements AutoCloseable {
     this.thread = new Thread(this::run, "streaming-agent-" + hostname);
     this.thread.setDaemon(true);
     this.thread.start();
+  }
+
+  /** Sends a heartbeat whenever nothing else was sent for {@code every}, as the real agent does. */
+  public StreamingAgent heartbeatEvery(Duration every) {
+    heartbeatNanos = every.toNanos();
+    return this;
   }
 
   public String hostname() {
@@ -206,17 +214,25 @@ public final class StreamingAgent implements AutoCloseable {
       resend = new ArrayList<>(outbox.values());
     }
     for (String frame : resend) send(ws, frame);
+    long lastSent = System.nanoTime();
     while (!stopped && gate && !s.closed.isDone()) {
       String[] job;
       synchronized (lock) {
         if (paused || outbox.size() + 2 > window) {
           lock.wait(20);
-          continue;
+          job = null;
+        } else {
+          job = nextJob();
         }
-        job = nextJob();
       }
-      send(ws, job[0]);
-      send(ws, job[1]);
+      if (job != null) {
+        send(ws, job[0]);
+        send(ws, job[1]);
+        lastSent = System.nanoTime();
+      } else if (heartbeatNanos > 0 && System.nanoTime() - lastSent >= heartbeatNanos) {
+        send(ws, "{\"type\":\"heartbeat\"}");
+        lastSent = System.nanoTime();
+      }
     }
   }
 
