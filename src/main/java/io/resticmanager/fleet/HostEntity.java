@@ -236,6 +236,10 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
   /** Alert kinds whose raise is being stored, so a tick does not ask twice. */
   private final Set<AlertKind> pendingRaises = EnumSet.noneOf(AlertKind.class);
   private boolean removed;
+  /** Writes sent to the store and not yet answered. */
+  private int writes;
+  /** Told to stop while writes were in flight: stops once they are answered. */
+  private boolean stopping;
 
   private HostEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, StoredHost stored, Deps deps,
       ActorRef<ClusterSharding.ShardCommand> shard) {
@@ -280,7 +284,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
         .onMessage(AlertsApplied.class, this::onAlertsApplied)
         .onMessageEquals(LivenessTick.INSTANCE, this::onLivenessTick)
         .onMessageEquals(StalenessTick.INSTANCE, this::onStalenessTick)
-        .onMessageEquals(HandOff.INSTANCE, Behaviors::stopped)
+        .onMessageEquals(HandOff.INSTANCE, this::onHandOff)
         .onMessage(Loaded.class, m -> this)
         .onMessageEquals(Reload.INSTANCE, () -> this)
         .onSignal(PostStop.class, s -> {
@@ -288,6 +292,23 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
           return this;
         })
         .build();
+  }
+
+  /**
+   * Stops, but not before every write this incarnation started is answered: the next incarnation, on
+   * whichever node, loads the host from the store and writes through that node's writer, so a write of
+   * this one still queued here could otherwise land after it (a job's end before its start).
+   */
+  private Behavior<Command> onHandOff() {
+    if (writes == 0) return Behaviors.stopped();
+    stopping = true;
+    return this;
+  }
+
+  /** A write was answered; the last one lets a pending stop happen. */
+  private Behavior<Command> written() {
+    writes--;
+    return stopping && writes == 0 ? Behaviors.stopped() : this;
   }
 
   private Behavior<Command> onDirectories(Directories m) {
@@ -354,6 +375,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
 
   private Behavior<Command> onStartJob(StartJob m) {
     JobStart s = m.start();
+    writes++;
     getContext().pipeToSelf(deps.jobs().start(h.id, s.jobId().toString(), s.kind(), s.startedAt()),
         (outcome, failure) -> new StartStored(m, outcome, failure));
     return this;
@@ -372,7 +394,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
       };
     }
     m.cmd().replyTo().tell(new JobReply(m.cmd().start().jobId(), "job.started", o, null));
-    return this;
+    return written();
   }
 
   private Behavior<Command> onFinishJob(FinishJob m) {
@@ -380,6 +402,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
     JobStore.Finish finish = new JobStore.Finish(e.jobId().toString(), e.status(), e.finishedAt(), e.exitCode(),
         e.error(), e.summaryJson(), e.dataAdded());
     String name = h.name;
+    writes++;
     getContext().pipeToSelf(
         deps.jobs().finish(h.id, finish,
             kind -> AlertRules.onJobFinished(name, kind, e.status(), e.exitCode(), e.error()), clock.getAsLong()),
@@ -410,7 +433,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
       reply = new JobReply(jobId, "job.finished", JobReply.Outcome.UNKNOWN_JOB, null);
     }
     m.cmd().replyTo().tell(reply);
-    return this;
+    return written();
   }
 
   private Behavior<Command> onRunJob(RunJob m) {
@@ -431,6 +454,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
       m.replyTo().tell(new Removed(false));
       return this;
     }
+    writes++;
     getContext().pipeToSelf(deps.hosts().delete(h.id),
         (existed, failure) -> new HostDeleted(m.replyTo(), Boolean.TRUE.equals(existed), failure));
     return this;
@@ -440,7 +464,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
     if (m.failure() != null) {
       getContext().getLog().warn("Could not delete host [{}]: {}", h.name, m.failure().toString());
       // Let the route time out into 503 rather than claim a deletion that did not happen.
-      return this;
+      return written();
     }
     if (!removed) {
       removed = true;
@@ -455,7 +479,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
       passivate(getContext(), shard);
     }
     m.replyTo().tell(new Removed(true));
-    return this;
+    return written();
   }
 
   private Behavior<Command> onAlertAcknowledged(AlertAcknowledged m) {
@@ -528,6 +552,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
   private void applyAlerts(AlertChange change, long now) {
     Set<AlertKind> requested = new HashSet<>(change.resolve());
     change.raise().forEach(r -> requested.add(r.kind()));
+    writes++;
     getContext().pipeToSelf(deps.alertStore().apply(h.id, change, now),
         (applied, failure) -> new AlertsApplied(requested, applied, failure));
   }
@@ -536,10 +561,10 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
     pendingRaises.removeAll(m.requested());
     if (m.failure() != null) {
       getContext().getLog().warn("Could not store alerts of host [{}]: {}", h.name, m.failure().toString());
-      return this;
+      return written();
     }
     if (!removed && applyToMemory(m.applied())) changed();
-    return this;
+    return written();
   }
 
   /** True when an alert was raised or resolved. */

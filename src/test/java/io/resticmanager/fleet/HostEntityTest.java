@@ -325,6 +325,26 @@ class HostEntityTest {
     awaitSample(s -> names(s).equals(List.of("staying")));
   }
 
+  @Test
+  void aHandOffWaitsForTheWritesInFlightSoTheNextIncarnationSeesThem() throws Exception {
+    HostRow h = enroll("moving", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    connect(h, testKit.createTestProbe());
+    UUID job = UUID.randomUUID();
+    CountDownLatch writer = stallWriter();
+    TestProbe<HostEntity.JobReply> started = testKit.createTestProbe();
+    entity(h.id()).tell(new HostEntity.StartJob(new HostEntity.JobStart(job, JobKind.BACKUP, T0), started.getRef()));
+    entity(h.id()).tell(HostEntity.HandOff.INSTANCE);
+    // Still running: it answers, and only then stops (the view forgets it).
+    view(h);
+    started.expectNoMessage(Duration.ofMillis(200));
+    writer.countDown();
+    assertEquals(HostEntity.JobReply.Outcome.STORED, started.receiveMessage(WAIT).outcome());
+    awaitSample(s -> s.hosts().isEmpty());
+    // The next incarnation finds the start stored.
+    assertEquals(HostEntity.JobReply.Outcome.STORED, finishJob(h, job, JobStatus.SUCCEEDED, T0 + 1_000));
+  }
+
   // ------------------------------------------------------------------ the sample is kept until it changes
 
   @Test

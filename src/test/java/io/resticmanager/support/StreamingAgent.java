@@ -61,6 +61,8 @@ public final class StreamingAgent implements AutoCloseable {
   private volatile boolean gate;
   /** 0: no heartbeats; else a heartbeat goes out when nothing was sent for this long. */
   private volatile long heartbeatNanos;
+  /** 0: new jobs as fast as the window allows; else at most one new job this often. */
+  private volatile long jobNanos;
   private volatile boolean paused;
   private volatile boolean stopped;
   private volatile boolean connected;
@@ -80,6 +82,12 @@ public final class StreamingAgent implements AutoCloseable {
   /** Sends a heartbeat whenever nothing else was sent for {@code every}, as the real agent does. */
   public StreamingAgent heartbeatEvery(Duration every) {
     heartbeatNanos = every.toNanos();
+    return this;
+  }
+
+  /** Starts at most one new job every {@code every} (resends are not held back). */
+  public StreamingAgent jobEvery(Duration every) {
+    jobNanos = every.toNanos();
     return this;
   }
 
@@ -215,10 +223,11 @@ public final class StreamingAgent implements AutoCloseable {
     }
     for (String frame : resend) send(ws, frame);
     long lastSent = System.nanoTime();
+    long lastJob = 0;
     while (!stopped && gate && !s.closed.isDone()) {
       String[] job;
       synchronized (lock) {
-        if (paused || outbox.size() + 2 > window) {
+        if (paused || outbox.size() + 2 > window || (jobNanos > 0 && System.nanoTime() - lastJob < jobNanos)) {
           lock.wait(20);
           job = null;
         } else {
@@ -229,6 +238,7 @@ public final class StreamingAgent implements AutoCloseable {
         send(ws, job[0]);
         send(ws, job[1]);
         lastSent = System.nanoTime();
+        lastJob = lastSent;
       } else if (heartbeatNanos > 0 && System.nanoTime() - lastSent >= heartbeatNanos) {
         send(ws, "{\"type\":\"heartbeat\"}");
         lastSent = System.nanoTime();
