@@ -2,6 +2,8 @@ package io.resticmanager.demo;
 
 import io.resticmanager.agent.Agent;
 import io.resticmanager.agent.AgentSettings;
+import io.resticmanager.config.ConfigError;
+import io.resticmanager.config.Settings;
 import io.resticmanager.config.SettingsLoader;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.server.Server;
@@ -36,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * through the real API, backs up at once and then every minute, and checks every ten minutes. When no
  * metrics access is configured, a metrics token is generated into {@code <data dir>/demo/metrics-token}
  * so {@code /metrics} can be tried. Prints where everything is; never prints a secret itself.
+ *
+ * <p>It refuses TLS settings ({@code RM_TLS_CERT_FILE}, {@code RM_TLS_KEY_FILE}) with exit code 2 rather
+ * than serve HTTPS: its agent reaches the server at {@code 127.0.0.1}, which an operator's certificate
+ * does not name, so the agent would refuse it, and everything the demo does stays on loopback anyway.
+ * TLS is tried with {@code serve} and {@code agent}.
  */
 public final class Demo {
   private static final Logger log = LoggerFactory.getLogger(Demo.class);
@@ -60,10 +67,16 @@ public final class Demo {
     }
   }
 
-  /** Starts server and agent; throws {@link io.resticmanager.config.ConfigError} for bad settings. */
+  /** Starts server and agent; throws {@link ConfigError} for bad settings, TLS settings included. */
   public Running start(Optional<Path> configFile, CountDownLatch stop) throws Exception {
     Map<String, String> serverEnv = new HashMap<>(env);
     SettingsLoader.Loaded loaded = SettingsLoader.load(configFile, serverEnv);
+    Optional<Settings.Tls> tls = loaded.settings().http().tls();
+    if (tls.isPresent()) {
+      throw new ConfigError("restic-manager.http.tls.cert-file (RM_TLS_CERT_FILE)", tls.get().certFile().toString(),
+          "the demo serves plain HTTP on loopback to its own agent: unset RM_TLS_CERT_FILE and RM_TLS_KEY_FILE"
+              + " (http.tls.*), or try TLS with serve and agent (docs/operations.md)");
+    }
     Path dataDir = loaded.settings().dataDir();
     Path demo = Files.createDirectories(dataDir.resolve("demo"));
     String metricsHint;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.support.ChildProcess;
+import io.resticmanager.support.TestCerts;
 import io.resticmanager.support.TestServer;
 import io.resticmanager.support.Tools;
 import java.net.URI;
@@ -14,12 +15,16 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code demo} as a newcomer runs it: data within a minute, a ready curl for /metrics, clean stop. */
+/**
+ * {@code demo} as a newcomer runs it: data within a minute, a ready curl for /metrics, clean stop; and
+ * TLS settings refused with exit code 2 and one line.
+ */
 class DemoProcessIT {
   @TempDir Path dir;
 
@@ -56,5 +61,23 @@ class DemoProcessIT {
       assertFalse(log.contains(Files.readString(data.resolve("admin-token")).trim()), "nor the admin token");
       assertFalse(log.contains(Files.readString(data.resolve("demo/repository-password")).trim()), "nor the password");
     }
+  }
+
+  @Test
+  void tlsSettingsStopTheDemoWithExitTwoAndOneLineBeforeAnythingStarts() throws Exception {
+    TestCerts.Pair pair = TestCerts.authority(dir.resolve("certs"), "demo").server(TestCerts.Alg.EC);
+    Path data = dir.resolve("data");
+    Map<String, String> env = Map.of("RM_DATA_DIR", data.toString(),
+        "RM_HTTP_PORT", Integer.toString(TestServer.freePort()),
+        "RM_TLS_CERT_FILE", pair.cert().toString(), "RM_TLS_KEY_FILE", pair.key().toString());
+    try (ChildProcess p = ChildProcess.start(dir, env, ChildProcess.FAST_START, "demo")) {
+      assertEquals(2, p.waitFor(Duration.ofSeconds(60)), p.outputText());
+      List<String> lines = p.outputText().lines().filter(l -> !l.isBlank()).toList();
+      assertEquals(1, lines.size(), p.outputText());
+      String line = lines.get(0);
+      assertTrue(line.startsWith("invalid configuration: restic-manager.http.tls.cert-file (RM_TLS_CERT_FILE) = \""
+          + pair.cert() + "\": the demo serves plain HTTP") && line.contains("serve and agent"), line);
+    }
+    assertFalse(Files.exists(data.resolve("demo")), "nothing of the demo was created");
   }
 }

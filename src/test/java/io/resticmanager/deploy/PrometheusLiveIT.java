@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.support.Exposition;
 import io.resticmanager.support.TestAgent;
+import io.resticmanager.support.TestCerts;
 import io.resticmanager.support.TestServer;
 import io.resticmanager.support.Tools;
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,10 +33,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import spray.json.JsonParser;
 import spray.json.ParserInput;
 
@@ -45,11 +51,32 @@ import spray.json.ParserInput;
  * panel expression must return data through Prometheus's query API, every metric name the dashboard uses
  * must be in a live {@code /metrics} body, and every rule must load and evaluate healthy.
  *
+ * <p>All of it runs twice (issue 12, item 4): against a plain HTTP listener, and against an HTTPS one
+ * (a certificate from a test CA; agents over wss) that Prometheus scrapes with {@code scheme: https}
+ * and that CA as {@code tls_config.ca_file}. There a second scrape job trusting another CA must stay
+ * down with a certificate error, so the first one's data cannot have come from an unverified scrape.
+ *
  * <p>Prometheus is started on first use by a test that needs it; without the binary those tests skip
  * (or fail under {@code RM_REQUIRE_TOOLS=1}), while the structural check still runs.
  */
+@ParameterizedClass
+@EnumSource(PrometheusLiveIT.Listener.class)
 class PrometheusLiveIT {
+  /** How the server listens, and how Prometheus is told to scrape it. */
+  enum Listener {
+    HTTP("http"),
+    HTTPS("https");
+
+    final String scheme;
+
+    Listener(String scheme) {
+      this.scheme = scheme;
+    }
+  }
+
   private static final String JOB = "restic-manager";
+  /** The HTTPS variant's second job, whose ca_file is another CA; outside the rules' job=~"restic-manager.*". */
+  private static final String UNTRUSTING_JOB = "another-ca";
   private static final String TOKEN = "live-prometheus-token-0123456789";
   /** Small enough that two 1 s scrapes around a batch of jobs show as a rate. */
   private static final String RATE_INTERVAL = "10s";
@@ -63,18 +90,36 @@ class PrometheusLiveIT {
   private static final String ODD_OS_JSON = "Linux\\nDebian ünï";
   private static final String ODD_OS = "Linux\nDebian ünï";
 
-  @TempDir static Path dir;
-  private static TestServer server;
-  private static final List<TestAgent> agents = new ArrayList<>();
+  @TempDir static Path root;
   private static final HttpClient http = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+
+  @Parameter Listener listener;
+
+  // One listener's fleet and Prometheus at a time: set up before its tests, torn down after them.
+  private static Path dir;
+  private static TestServer server;
+  private static final List<TestAgent> agents = new ArrayList<>();
   private static long jobsFed;
   private static Prometheus prometheus;
+  /** HTTPS: the CA that signed the server's certificate, and one that did not. Null for HTTP. */
+  private static Path caFile;
+  private static Path otherCaFile;
 
-  @BeforeAll
-  static void startServerWithAFleet() throws Exception {
+  @BeforeParameterizedClassInvocation
+  static void startServerWithAFleet(Listener listener) throws Exception {
+    dir = Files.createDirectories(root.resolve(listener.scheme));
     Path serverToken = Files.writeString(dir.resolve("server-metrics.token"), TOKEN + "\n");
-    server = TestServer.start(dir.resolve("server"), "", Map.of("RM_METRICS_TOKEN_FILE", serverToken.toString()));
+    Map<String, String> env = new HashMap<>(Map.of("RM_METRICS_TOKEN_FILE", serverToken.toString()));
+    if (listener == Listener.HTTPS) {
+      TestCerts ca = TestCerts.authority(dir.resolve("certs"), "scrape");
+      TestCerts.Pair pair = ca.server(TestCerts.Alg.EC);
+      env.put("RM_TLS_CERT_FILE", pair.cert().toString());
+      env.put("RM_TLS_KEY_FILE", pair.key().toString());
+      caFile = ca.caCert();
+      otherCaFile = TestCerts.authority(dir.resolve("certs"), "other").caCert();
+    }
+    server = TestServer.start(dir.resolve("server"), "", env);
     Instant now = Instant.now();
     TestAgent alpha = agent("alpha");
     TestAgent bravo = agent("bravo");
@@ -89,20 +134,26 @@ class PrometheusLiveIT {
     job(charlie, "check", "failed", now.minusSeconds(800), 20, 0);
     // A host whose agent reports awkward versions: Prometheus must read the escaped labels back exactly.
     TestServer.Enrolled delta = server.enroll("delta");
-    TestAgent odd = TestAgent.connect(server.wsUri(), delta.agentToken());
+    TestAgent odd = TestAgent.connect(server.wsUri(), delta.agentToken(), server.api().tls());
     agents.add(odd);
     odd.send("{\"type\":\"hello\",\"protocol_version\":1,\"agent_version\":\"" + ODD_AGENT_VERSION_JSON
         + "\",\"restic_version\":\"0.17.3\",\"hostname\":\"delta\",\"os\":\"" + ODD_OS_JSON + "\"}");
     odd.awaitFrame(f -> f.contains("\"welcome\""), Duration.ofSeconds(10));
   }
 
-  @AfterAll
+  @AfterParameterizedClassInvocation
   static void stopEverything() {
     try {
       if (prometheus != null) prometheus.close();
     } finally {
       agents.forEach(TestAgent::close);
       if (server != null) server.close();
+      prometheus = null;
+      agents.clear();
+      server = null;
+      jobsFed = 0;
+      caFile = null;
+      otherCaFile = null;
     }
   }
 
@@ -125,11 +176,21 @@ class PrometheusLiveIT {
     assertEquals(1, up.size(), up.toString());
     assertEquals("1", value(up.get(0)));
     assertEquals(p.instance, labels(up.get(0)).get("instance"));
-    List<Object> targets = list(map(p.api("/api/v1/targets?state=active").get("data")).get("activeTargets"));
-    assertEquals(1, targets.size(), targets.toString());
-    Map<String, Object> target = map(targets.get(0));
+    Map<String, Object> target = p.target(JOB);
     assertEquals("up", target.get("health"), target.toString());
     assertEquals("", target.get("lastError"), target.toString());
+    assertEquals(listener.scheme + "://" + p.instance + "/metrics", target.get("scrapeUrl"), target.toString());
+  }
+
+  @Test
+  void overHttpsAJobTrustingAnotherCaIsRefusedTheServersCertificate() throws Exception {
+    Assumptions.assumeTrue(listener == Listener.HTTPS, "only an HTTPS listener has a certificate to refuse");
+    Prometheus p = prometheus();
+    assertTrue(poll(() -> "down".equals(p.target(UNTRUSTING_JOB).get("health"))),
+        "the job trusting another CA is not down: " + p.target(UNTRUSTING_JOB));
+    String error = (String) p.target(UNTRUSTING_JOB).get("lastError");
+    assertTrue(error.contains("x509: certificate signed by unknown authority"), error);
+    assertEquals("0", p.scalarOf("up{job=\"" + UNTRUSTING_JOB + "\"}"));
   }
 
   @Test
@@ -248,7 +309,7 @@ class PrometheusLiveIT {
 
   private static TestAgent agent(String hostname) throws Exception {
     TestServer.Enrolled e = server.enroll(hostname);
-    TestAgent a = TestAgent.connectAndHello(server.wsUri(), e.agentToken(), hostname);
+    TestAgent a = TestAgent.connectAndHello(server.wsUri(), e.agentToken(), hostname, server.api().tls());
     agents.add(a);
     return a;
   }
@@ -268,7 +329,7 @@ class PrometheusLiveIT {
     if (prometheus != null) return prometheus;
     Path token = Files.writeString(dir.resolve("prometheus-credentials"), TOKEN + "\n");
     prometheus = Prometheus.start(binary, dir.resolve("prometheus"), server.port(), token,
-        Dashboard.repoRoot().resolve(RULES));
+        Dashboard.repoRoot().resolve(RULES), caFile, otherCaFile);
     Prometheus p = prometheus;
     assertTrue(poll(() -> "1".equals(p.scalarOf("up{job=\"" + JOB + "\"}"))),
         "the target never came up: " + p.api("/api/v1/targets") + "\n" + p.logTail());
@@ -311,7 +372,12 @@ class PrometheusLiveIT {
       this.log = log;
     }
 
-    static Prometheus start(Path binary, Path home, int serverPort, Path credentials, Path rules) throws Exception {
+    /**
+     * {@code caFile} null: the server is scraped over plain HTTP; otherwise over HTTPS trusting that CA, and
+     * also by {@link #UNTRUSTING_JOB}, trusting {@code otherCaFile}.
+     */
+    static Prometheus start(Path binary, Path home, int serverPort, Path credentials, Path rules, Path caFile,
+        Path otherCaFile) throws Exception {
       Files.createDirectories(home.resolve("data"));
       String instance = "127.0.0.1:" + serverPort;
       String config = """
@@ -322,15 +388,8 @@ class PrometheusLiveIT {
           rule_files:
             - %s
           scrape_configs:
-            - job_name: %s
-              metrics_path: /metrics
-              scheme: http
-              authorization:
-                type: Bearer
-                credentials_file: %s
-              static_configs:
-                - targets: ['%s']
-          """.formatted(rules, JOB, credentials, instance);
+          """.formatted(rules) + scrapeJob(JOB, instance, credentials, caFile)
+          + (caFile == null ? "" : scrapeJob(UNTRUSTING_JOB, instance, credentials, otherCaFile));
       Path configFile = Files.writeString(home.resolve("prometheus.yml"), config);
       int port = TestServer.freePort();
       Path log = home.resolve("prometheus.log");
@@ -354,6 +413,33 @@ class PrometheusLiveIT {
         throw e;
       }
       return p;
+    }
+
+    private static String scrapeJob(String name, String target, Path credentials, Path caFile) {
+      return """
+            - job_name: %s
+              metrics_path: /metrics
+              scheme: %s
+              authorization:
+                type: Bearer
+                credentials_file: %s
+              static_configs:
+                - targets: ['%s']
+          """.formatted(name, caFile == null ? "http" : "https", credentials, target)
+          + (caFile == null ? "" : """
+              tls_config:
+                ca_file: %s
+          """.formatted(caFile));
+    }
+
+    /** The active target of scrape job {@code job}; fails unless there is exactly one. */
+    Map<String, Object> target(String job) throws Exception {
+      List<Map<String, Object>> found = new ArrayList<>();
+      for (Object t : list(map(api("/api/v1/targets?state=active").get("data")).get("activeTargets"))) {
+        if (job.equals(map(map(t).get("labels")).get("job"))) found.add(map(t));
+      }
+      assertEquals(1, found.size(), "targets of job " + job + ": " + found);
+      return found.get(0);
     }
 
     int status(String path) {

@@ -25,9 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Prometheus side of deploy/: promtool must accept the alert rules, pass their unit tests and
- * accept the example prometheus.yml; every dashboard expression must parse as PromQL. Tests that
- * run promtool skip when it is not installed, unless RM_REQUIRE_TOOLS=1 (CI), where they fail.
- * The structural checks of the rules file need no tool and always run.
+ * accept the example prometheus.yml (its HTTPS job, and the plain HTTP job it shows commented out);
+ * every dashboard expression must parse as PromQL. Tests that run promtool skip when it is not
+ * installed, unless RM_REQUIRE_TOOLS=1 (CI), where they fail. The structural checks of the rules file
+ * need no tool and always run.
  */
 class PromtoolRulesTest {
   private static final Path RULES = Path.of("deploy", "prometheus", "restic-manager-rules.yml");
@@ -52,8 +53,36 @@ class PromtoolRulesTest {
 
   @Test
   void exampleScrapeConfigPassesPromtoolCheck(@TempDir Path dir) throws Exception {
-    // promtool insists that the rule and credentials files exist: point them at real ones.
     String config = read(CONFIG);
+    assertTrue(config.contains("    scheme: https\n    tls_config:\n") && config.contains("      ca_file: "),
+        "the example scrapes over HTTPS trusting a CA file:\n" + config);
+    assertPromtoolAccepts(dir, config);
+  }
+
+  @Test
+  void examplePlainHttpAlternativeUncommentedPassesPromtoolCheck(@TempDir Path dir) throws Exception {
+    String config = read(CONFIG);
+    String scrapeConfigs = "scrape_configs:\n";
+    String plain = config.substring(0, config.indexOf(scrapeConfigs) + scrapeConfigs.length()) + plainJob(config);
+    assertTrue(plain.contains("    scheme: http\n") && plain.contains("['127.0.0.1:8080']"), plain);
+    assertPromtoolAccepts(dir, plain);
+  }
+
+  /** The example's commented-out plain HTTP job, uncommented. */
+  private static String plainJob(String config) {
+    int start = config.indexOf("  # - job_name: restic-manager\n");
+    assertTrue(start >= 0, "no commented plain HTTP job in " + CONFIG);
+    StringBuilder job = new StringBuilder();
+    for (String line : config.substring(start).split("\n")) {
+      if (!line.startsWith("  # ")) break;
+      job.append("  ").append(line.substring("  # ".length())).append('\n');
+    }
+    return job.toString();
+  }
+
+  /** {@code promtool check config} on {@code config} must pass and load the rules file. */
+  private static void assertPromtoolAccepts(Path dir, String config) throws Exception {
+    // promtool insists that the rule and credentials files exist: point them at real ones.
     assertTrue(config.contains(CONFIG_RULES_PATH) && config.contains(CONFIG_TOKEN_PATH), config);
     Path token = Files.writeString(dir.resolve("restic-manager.token"), "not-a-real-token\n");
     String adjusted = config

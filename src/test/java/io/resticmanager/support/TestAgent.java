@@ -59,8 +59,9 @@ public final class TestAgent implements AutoCloseable {
     return new TestAgent(HttpClient.newHttpClient(), uri, token);
   }
 
-  /** Over {@code wss://}, trusting what {@code tls} trusts. */
+  /** Over {@code wss://}, trusting what {@code tls} trusts; {@code tls} null: as {@link #connect(URI, String)}. */
   public static TestAgent connect(URI uri, String token, SSLContext tls) throws Exception {
+    if (tls == null) return connect(uri, token);
     return new TestAgent(HttpClient.newBuilder().sslContext(tls).build(), uri, token);
   }
 
@@ -69,7 +70,7 @@ public final class TestAgent implements AutoCloseable {
     return greeted(connect(uri, token), hostname);
   }
 
-  /** Over {@code wss://}, trusting what {@code tls} trusts, and completes the hello/welcome exchange. */
+  /** As {@link #connect(URI, String, SSLContext)}, and completes the hello/welcome exchange. */
   public static TestAgent connectAndHello(URI uri, String token, String hostname, SSLContext tls) throws Exception {
     return greeted(connect(uri, token, tls), hostname);
   }
