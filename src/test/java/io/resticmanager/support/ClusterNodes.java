@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
 /**
@@ -25,16 +26,19 @@ public final class ClusterNodes implements AutoCloseable {
   private final Path dir;
   private final Map<String, String> env;
   private final Path config;
+  private final IntFunction<Map<String, String>> nodeEnv;
   private final int[] httpPorts;
   private final int[] clusterPorts;
   private final ChildProcess[] nodes;
   /** Every process ever started, for their logs and for cleaning up. */
   private final List<ChildProcess> lives = new ArrayList<>();
 
-  private ClusterNodes(Path dir, int n, Map<String, String> env, Path config) throws IOException {
+  private ClusterNodes(Path dir, int n, Map<String, String> env, Path config, IntFunction<Map<String, String>> nodeEnv)
+      throws IOException {
     this.dir = dir;
     this.env = env;
     this.config = config;
+    this.nodeEnv = nodeEnv;
     this.httpPorts = new int[n];
     this.clusterPorts = new int[n];
     this.nodes = new ChildProcess[n];
@@ -54,6 +58,12 @@ public final class ClusterNodes implements AutoCloseable {
    */
   public static ClusterNodes start(Path dir, int n, Map<String, String> dbEnv, String hocon,
       Map<String, String> extraEnv) throws Exception {
+    return start(dir, n, dbEnv, hocon, extraEnv, i -> Map.of());
+  }
+
+  /** As above, with {@code nodeEnv} giving each node's own variables (its TLS files, say). */
+  public static ClusterNodes start(Path dir, int n, Map<String, String> dbEnv, String hocon,
+      Map<String, String> extraEnv, IntFunction<Map<String, String>> nodeEnv) throws Exception {
     Files.createDirectories(dir);
     Map<String, String> env = new HashMap<>(dbEnv);
     env.put("RM_ADMIN_TOKEN", ADMIN);
@@ -61,7 +71,7 @@ public final class ClusterNodes implements AutoCloseable {
     env.putAll(extraEnv);
     Path config = dir.resolve("node.conf");
     Files.writeString(config, hocon);
-    ClusterNodes c = new ClusterNodes(dir, n, env, config);
+    ClusterNodes c = new ClusterNodes(dir, n, env, config, nodeEnv);
     try {
       c.launch(0);
       c.nodes[0].awaitOutput("Listening on", START);
@@ -76,14 +86,34 @@ public final class ClusterNodes implements AutoCloseable {
   }
 
   private void launch(int i) throws IOException {
-    Map<String, String> e = new HashMap<>(env);
-    e.put("RM_DATA_DIR", dir.resolve("node-" + i).toString());
-    e.put("RM_HTTP_PORT", Integer.toString(httpPorts[i]));
-    e.put("RM_CLUSTER_PORT", Integer.toString(clusterPorts[i]));
-    ChildProcess p = ChildProcess.start(dir, e, ChildProcess.FAST_START, "serve", "--config", config.toString());
-    nodes[i] = p;
-    lives.add(p);
+    nodes[i] = startNode("node-" + i, httpPorts[i], clusterPorts[i], nodeEnv.apply(i));
   }
+
+  private ChildProcess startNode(String name, int httpPort, int clusterPort, Map<String, String> own)
+      throws IOException {
+    Map<String, String> e = new HashMap<>(env);
+    e.put("RM_DATA_DIR", dir.resolve(name).toString());
+    e.put("RM_HTTP_PORT", Integer.toString(httpPort));
+    e.put("RM_CLUSTER_PORT", Integer.toString(clusterPort));
+    e.putAll(own);
+    ChildProcess p = ChildProcess.start(dir, e, ChildProcess.FAST_START, "serve", "--config", config.toString());
+    lives.add(p);
+    return p;
+  }
+
+  /**
+   * Starts a node that is not one of the seeds, with the same seeds and settings and {@code own} variables
+   * laid over them, and waits until it listens; whether it joins is for the caller to see.
+   */
+  public Another startAnother(String name, Map<String, String> own) throws Exception {
+    int port = TestServer.freePort();
+    ChildProcess p = startNode(name, port, TestServer.freePort(), own);
+    p.awaitOutput("Listening on", START);
+    return new Another(p, new ServerApi(port, ADMIN, METRICS));
+  }
+
+  /** A node started by {@link #startAnother}. */
+  public record Another(ChildProcess process, ServerApi api) {}
 
   public int size() {
     return nodes.length;
