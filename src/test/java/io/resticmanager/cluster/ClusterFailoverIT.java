@@ -199,6 +199,25 @@ class ClusterFailoverIT {
     }
   }
 
+  @Test
+  void aNodeCutOffLongerThanTheResolverWaitsIsDownedAndExitsOneWhileTheOthersCarryOn() throws Exception {
+    Map<String, String> pg = freshPostgres();
+    try (ClusterNodes c = ClusterNodes.start(dir.resolve("cluster"), 3, pg, "", Map.of())) {
+      String host = c.api(0).enroll("survivor-host").hostId();
+      c.freeze(2, true);
+      // The majority sees it unreachable, then downs and removes it.
+      Await.until(WAIT, () -> c.api(0).metrics().one("restic_manager_cluster_members", Map.of("status", "up"))
+          .number() == 2 && c.api(1).metrics().one("restic_manager_cluster_members", Map.of("status", "unreachable"))
+          .number() == 0);
+      c.freeze(2, false);
+      assertEquals(1, c.exitCode(2), "a downed node exits 1 so that its service manager starts it again");
+      assertTrue(c.output(2).contains("Stopped without being asked to"), c.output(2));
+      assertEquals("survivor-host", Json.str(Json.object(c.api(1).admin("/api/v1/hosts/" + host)), "name"));
+      c.restart(2);
+      c.awaitMembersUp(3);
+    }
+  }
+
   // ---- helpers --------------------------------------------------------------------------------
 
   private Map<String, String> freshPostgres() {

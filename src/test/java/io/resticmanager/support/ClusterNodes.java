@@ -172,6 +172,23 @@ public final class ClusterNodes implements AutoCloseable {
     nodes[i].kill9(Duration.ofSeconds(30));
   }
 
+  /** SIGSTOP ({@code stop = true}) or SIGCONT: the node stops answering anything, as if cut off, and comes back. */
+  public void freeze(int i, boolean stop) throws Exception {
+    Process p = new ProcessBuilder("kill", stop ? "-STOP" : "-CONT", Long.toString(nodes[i].process.pid()))
+        .redirectErrorStream(true).start();
+    if (p.waitFor() != 0) throw new IOException("kill failed: " + new String(p.getInputStream().readAllBytes()));
+  }
+
+  /** Waits until node {@code i} has exited by itself and returns its exit code. */
+  public int exitCode(int i) throws InterruptedException {
+    return nodes[i].waitFor(START);
+  }
+
+  /** The output of node {@code i}'s current process. */
+  public String output(int i) {
+    return nodes[i].outputText();
+  }
+
   /** SIGTERM, and waits for the exit code. */
   public int stop(int i) throws InterruptedException {
     nodes[i].sigterm();
