@@ -41,8 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterFailoverIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final Duration HEAL = Duration.ofSeconds(35);
-  private static final int STREAMING = 20;
-  private static final int IDLE = 10;
+  private static final int STREAMING = 30;
+  private static final int IDLE = 5;
   private static final int WINDOW = 8;
   /** What the real agent heartbeats: idle agents do the same. */
   private static final Duration HEARTBEAT = Duration.ofSeconds(30);
