@@ -60,12 +60,6 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
   /** The inbound stream failed (connection reset and the like). */
   public record StreamFailed(Throwable cause) implements Command {}
 
-  /** A newer connection of the same host took over: close with 4000. */
-  public enum Replaced implements Command { INSTANCE }
-
-  /** The host was removed and its token revoked: close with 1008. */
-  public enum Revoked implements Command { INSTANCE }
-
   /** The server is stopping: close with 1001. */
   public enum GoingAway implements Command { INSTANCE }
 
@@ -150,8 +144,6 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
         })
         .onMessageEquals(HelloDeadline.INSTANCE, () -> helloReceived ? this : close(CLOSE_POLICY, "no hello in time"))
         .onMessageEquals(SilenceDeadline.INSTANCE, () -> close(CLOSE_GOING_AWAY, "silent past the deadline"))
-        .onMessageEquals(Replaced.INSTANCE, () -> close(CLOSE_REPLACED, "replaced by a newer connection"))
-        .onMessageEquals(Revoked.INSTANCE, () -> close(CLOSE_POLICY, "host removed, token revoked"))
         .onMessageEquals(GoingAway.INSTANCE, () -> close(CLOSE_GOING_AWAY, "server stopping"))
         .onMessageEquals(StreamCompleted.INSTANCE, this::onStreamEnded)
         .onMessageEquals(Linger.INSTANCE, this::onLinger)
