@@ -540,6 +540,8 @@ class HostEntityTest {
     start(Duration.ofMillis(800), Duration.ofHours(26), Duration.ofHours(1));
     HostRow fresh = enroll("fresh", T0 + 600_000);
     view(fresh);
+    // Both entities started (and took their start time) before the clock moves.
+    awaitHosts(2);
     now.set(T0 + 600_000);
 
     Await.until(WAIT, this::openAlerts, l -> l.stream().anyMatch(a -> a.hostId().equals(old.id())));
