@@ -120,18 +120,12 @@ final class Prometheus implements AutoCloseable {
     return p;
   }
 
-  /** The active targets of scrape job {@code job}. */
-  List<Map<String, Object>> targets(String job) throws Exception {
+  /** The active target of scrape job {@code job}; fails unless there is exactly one. */
+  Map<String, Object> target(String job) throws Exception {
     List<Map<String, Object>> found = new ArrayList<>();
     for (Object t : list(map(api("/api/v1/targets?state=active").get("data")).get("activeTargets"))) {
       if (job.equals(map(map(t).get("labels")).get("job"))) found.add(map(t));
     }
-    return found;
-  }
-
-  /** The active target of scrape job {@code job}; fails unless there is exactly one. */
-  Map<String, Object> target(String job) throws Exception {
-    List<Map<String, Object>> found = targets(job);
     assertEquals(1, found.size(), "targets of job " + job + ": " + found);
     return found.get(0);
   }
@@ -262,7 +256,7 @@ final class Prometheus implements AutoCloseable {
   }
 
   @SuppressWarnings("unchecked")
-  static Map<String, Object> map(Object o) {
+  private static Map<String, Object> map(Object o) {
     return (Map<String, Object>) o;
   }
 
