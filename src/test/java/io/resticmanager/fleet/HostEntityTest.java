@@ -205,6 +205,7 @@ class HostEntityTest {
     HostRow h = enroll("gone", T0);
     HostRow stays = enroll("stays", T0);
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    awaitHosts(2);
     TestProbe<AgentLink> conn = testKit.createTestProbe();
     connect(h, conn);
 
