@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -119,10 +120,21 @@ public final class Main {
       System.err.println("restic-manager: cannot start: " + e.getMessage());
       return FAILED;
     }
-    // The coordinated shutdown stops the server; main then closes the database and exits 0.
-    onStopSignal(() -> CoordinatedShutdown.get(server.system()).runAll(CoordinatedShutdown.jvmExitReason()));
+    // The coordinated shutdown stops the server; main then closes the database and exits 0. A stop nobody
+    // asked for (the cluster downed this node: it was on the minority side of a partition, or unreachable
+    // too long) exits 1, so that the service manager starts it again and it rejoins.
+    AtomicBoolean asked = new AtomicBoolean();
+    onStopSignal(() -> {
+      asked.set(true);
+      CoordinatedShutdown.get(server.system()).runAll(CoordinatedShutdown.jvmExitReason());
+    });
     server.whenTerminated().join();
     server.closeDatabase();
+    if (!asked.get()) {
+      log.error("Stopped without being asked to ({}); exiting with 1 so that it is started again",
+          CoordinatedShutdown.get(server.system()).getShutdownReason().map(Object::toString).orElse("no reason given"));
+      return FAILED;
+    }
     log.info("Stopped");
     return OK;
   }

@@ -2,14 +2,20 @@ package io.resticmanager.agents;
 
 import io.resticmanager.BuildInfo;
 import io.resticmanager.config.Settings;
-import io.resticmanager.fleet.Fleet;
+import io.resticmanager.fleet.AgentLink;
+import io.resticmanager.fleet.HostEntity;
+import io.resticmanager.fleet.HostEntity.JobReply;
+import io.resticmanager.jobs.JobTracker;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -17,11 +23,16 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * One agent's WebSocket, already authenticated as {@code hostId}. Receives the socket's messages with
- * backpressure (the stream waits for {@link StreamAck}), decodes them with {@link WireCodec}, enforces
- * hello-first within the deadline and the inbound-silence deadline, hands job events to {@link Fleet}
- * and acks them only after Fleet reports them durably stored. Caps the job events it has in flight, so
- * a flooding agent is slowed by TCP backpressure instead of growing queues. Never touches the database.
+ * Node-local: one agent's WebSocket, already authenticated as {@code hostId}. Receives the socket's
+ * messages with backpressure (the stream waits for {@link StreamAck}), decodes them with {@link WireCodec},
+ * enforces hello-first within the deadline and the inbound-silence deadline, hands job events to the
+ * host's {@link HostEntity} (through sharding, on whichever node it runs) and acks them only after the
+ * entity reports them durably stored; a job end stored for the first time is told to this node's
+ * {@link JobTracker}, so each job is counted once, on the node whose socket received it. An entity that
+ * does not answer within {@code agents.store-timeout} (its node was lost, it is moving) closes the socket
+ * with 1011 so the agent resends. Caps the job events it has in flight, so a flooding agent is slowed by
+ * TCP backpressure instead of growing queues. Reached by the entity through {@link AgentLink} (a message
+ * adapter). Never touches the database.
  */
 public final class AgentConnection extends AbstractBehavior<AgentConnection.Command> {
 
@@ -32,7 +43,7 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
   public static final int CLOSE_SERVER_ERROR = 1011;
   public static final int CLOSE_REPLACED = 4000;
 
-  /** Job events handed to Fleet and not yet answered, beyond which the stream is not acked. */
+  /** Job events handed to the entity and not yet answered, beyond which the stream is not acked. */
   static final int MAX_IN_FLIGHT = 64;
 
   public sealed interface Command {}
@@ -49,25 +60,19 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
   /** The inbound stream failed (connection reset and the like). */
   public record StreamFailed(Throwable cause) implements Command {}
 
-  /** A newer connection of the same host took over: close with 4000. */
-  public enum Replaced implements Command { INSTANCE }
-
-  /** The host was removed and its token revoked: close with 1008. */
-  public enum Revoked implements Command { INSTANCE }
-
   /** The server is stopping: close with 1001. */
   public enum GoingAway implements Command { INSTANCE }
 
-  /** Fleet found the host silent past the deadline: close. */
-  public enum Silent implements Command { INSTANCE }
-
-  /** Send a frame (e.g. {@code command.run}) to the agent. */
-  public record Send(Frame.FromServer frame) implements Command {}
+  /** The host's entity (re)started without knowing this socket: say hello to it again (if helloed). */
+  public enum Reattach implements Command { INSTANCE }
 
   /** The acknowledgement the inbound stream waits for. */
   public enum StreamAck { INSTANCE }
 
-  private record Stored(Fleet.JobReply reply) implements Command {}
+  private record Stored(JobReply reply) implements Command {}
+
+  /** What the host's entity says, through {@link #link}. */
+  private record FromEntity(AgentLink message) implements Command {}
 
   private enum HelloDeadline implements Command { INSTANCE }
 
@@ -76,13 +81,20 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
   /** After a close: if the stream has not ended by now, reset the socket and stop. */
   private enum Linger implements Command { INSTANCE }
 
+  private static final Pattern NOT_ALNUM = Pattern.compile("[^0-9A-Za-z]");
+
+  /** Who this connection talks to: the host's entity and the node's job tracker. */
+  public record Peers(RecipientRef<HostEntity.Command> entity, ActorRef<JobTracker.Command> jobTracker) {}
+
   private final String hostId;
   private final Outbound out;
-  private final ActorRef<Fleet.Command> fleet;
+  private final Peers peers;
   private final Settings.Agents settings;
   private final TimerScheduler<Command> timers;
-  private final ActorRef<Fleet.JobReply> storedAdapter;
+  private final ActorRef<AgentLink> link;
+  private final Consumer<ActorRef<Command>> onHello;
   private final Consumer<ActorRef<Command>> onStop;
+  private HostEntity.AgentHello hello;
   private boolean helloReceived;
   private boolean closed;
   private int inFlight;
@@ -90,28 +102,28 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
   /** The latest progress report; kept, never answered (CONTRACT §4). */
   private Frame.JobProgress latestProgress;
 
-  public static Behavior<Command> create(String hostId, Outbound out, ActorRef<Fleet.Command> fleet,
-      Settings.Agents settings) {
-    return create(hostId, out, fleet, settings, self -> {});
-  }
-
-  /** As above; {@code onStop} is called with the actor's own ref once it has stopped. */
-  public static Behavior<Command> create(String hostId, Outbound out, ActorRef<Fleet.Command> fleet,
-      Settings.Agents settings, Consumer<ActorRef<Command>> onStop) {
+  /**
+   * {@code onHello} is called with the actor's own ref at its first hello, {@code onStop} once it has
+   * stopped (the node's socket directory keeps the helloed ones).
+   */
+  public static Behavior<Command> create(String hostId, Outbound out, Peers peers, Settings.Agents settings,
+      Consumer<ActorRef<Command>> onHello, Consumer<ActorRef<Command>> onStop) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new AgentConnection(ctx, timers, hostId, out, fleet, settings, onStop)));
+        new AgentConnection(ctx, timers, hostId, out, peers, settings, onHello, onStop)));
   }
 
   private AgentConnection(ActorContext<Command> ctx, TimerScheduler<Command> timers, String hostId, Outbound out,
-      ActorRef<Fleet.Command> fleet, Settings.Agents settings, Consumer<ActorRef<Command>> onStop) {
+      Peers peers, Settings.Agents settings, Consumer<ActorRef<Command>> onHello,
+      Consumer<ActorRef<Command>> onStop) {
     super(ctx);
     this.hostId = hostId;
     this.out = out;
-    this.fleet = fleet;
+    this.peers = peers;
     this.settings = settings;
     this.timers = timers;
+    this.onHello = onHello;
     this.onStop = onStop;
-    this.storedAdapter = ctx.messageAdapter(Fleet.JobReply.class, Stored::new);
+    this.link = ctx.messageAdapter(AgentLink.class, FromEntity::new);
     timers.startSingleTimer(HelloDeadline.INSTANCE, settings.helloTimeout());
     timers.startSingleTimer(SilenceDeadline.INSTANCE, settings.offlineAfter());
   }
@@ -125,15 +137,13 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
         })
         .onMessage(Inbound.class, this::onInbound)
         .onMessage(Stored.class, this::onStored)
-        .onMessage(Send.class, m -> {
-          send(m.frame());
+        .onMessage(FromEntity.class, m -> onFromEntity(m.message()))
+        .onMessageEquals(Reattach.INSTANCE, () -> {
+          if (helloReceived && !closed) peers.entity().tell(new HostEntity.AgentConnected(hello, link));
           return this;
         })
         .onMessageEquals(HelloDeadline.INSTANCE, () -> helloReceived ? this : close(CLOSE_POLICY, "no hello in time"))
         .onMessageEquals(SilenceDeadline.INSTANCE, () -> close(CLOSE_GOING_AWAY, "silent past the deadline"))
-        .onMessageEquals(Silent.INSTANCE, () -> close(CLOSE_GOING_AWAY, "silent past the deadline"))
-        .onMessageEquals(Replaced.INSTANCE, () -> close(CLOSE_REPLACED, "replaced by a newer connection"))
-        .onMessageEquals(Revoked.INSTANCE, () -> close(CLOSE_POLICY, "host removed, token revoked"))
         .onMessageEquals(GoingAway.INSTANCE, () -> close(CLOSE_GOING_AWAY, "server stopping"))
         .onMessageEquals(StreamCompleted.INSTANCE, this::onStreamEnded)
         .onMessageEquals(Linger.INSTANCE, this::onLinger)
@@ -145,13 +155,23 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
         .build();
   }
 
+  private Behavior<Command> onFromEntity(AgentLink m) {
+    if (m instanceof AgentLink.RunJob r) {
+      send(new Frame.CommandRun(r.jobId(), r.kind()));
+      return this;
+    }
+    if (m == AgentLink.Replaced.INSTANCE) return close(CLOSE_REPLACED, "replaced by a newer connection");
+    if (m == AgentLink.Revoked.INSTANCE) return close(CLOSE_POLICY, "host removed, token revoked");
+    return close(CLOSE_GOING_AWAY, "silent past the deadline");
+  }
+
   private Behavior<Command> onInbound(Inbound m) {
     if (closed) {
       m.ackTo().tell(StreamAck.INSTANCE);
       return this;
     }
     timers.startSingleTimer(SilenceDeadline.INSTANCE, settings.offlineAfter());
-    if (helloReceived) fleet.tell(new Fleet.AgentSeen(hostId));
+    if (helloReceived) peers.entity().tell(new HostEntity.AgentSeen(link));
     InboundMessage msg = m.message();
     if (msg instanceof InboundMessage.TooLarge t) {
       m.ackTo().tell(StreamAck.INSTANCE);
@@ -190,11 +210,10 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
     if (frame instanceof Frame.Heartbeat) {
       return this;
     } else if (frame instanceof Frame.JobStarted s) {
-      inFlight++;
-      fleet.tell(new Fleet.StartJob(hostId, s, storedAdapter));
+      store(s.jobId(), Frame.JobStarted.TYPE, r -> new HostEntity.StartJob(
+          new HostEntity.JobStart(s.jobId(), s.kind(), s.startedAt().toEpochMilli()), r));
     } else if (frame instanceof Frame.JobFinished f) {
-      inFlight++;
-      fleet.tell(new Fleet.FinishJob(hostId, f, storedAdapter));
+      store(f.jobId(), Frame.JobFinished.TYPE, r -> new HostEntity.FinishJob(end(f), r));
     } else if (frame instanceof Frame.JobProgress p) {
       latestProgress = p;
     } else {
@@ -204,15 +223,43 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
     return this;
   }
 
+  /** Hands a job event to the entity; no answer within the store timeout counts as not stored. */
+  private void store(UUID jobId, String of, Function<ActorRef<JobReply>, HostEntity.Command> request) {
+    inFlight++;
+    getContext().ask(JobReply.class, peers.entity(), settings.storeTimeout(), request::apply,
+        (reply, failure) -> new Stored(reply != null ? reply : new JobReply(jobId, of, JobReply.Outcome.FAILED, null)));
+  }
+
+  private static HostEntity.JobEnd end(Frame.JobFinished f) {
+    return new HostEntity.JobEnd(f.jobId(), f.status(), f.finishedAt().toEpochMilli(), f.exitCode(),
+        f.error().orElse(null), f.summary().map(AgentConnection::summaryJson).orElse(null),
+        f.summary().map(Frame.BackupSummary::dataAdded).orElse(null));
+  }
+
+  /** The summary as stored and returned by the jobs API, in restic's own field names. */
+  static String summaryJson(Frame.BackupSummary s) {
+    return "{\"files_new\":" + s.filesNew() + ",\"files_changed\":" + s.filesChanged()
+        + ",\"files_unmodified\":" + s.filesUnmodified() + ",\"data_added\":" + s.dataAdded()
+        + ",\"total_files_processed\":" + s.totalFilesProcessed() + ",\"total_bytes_processed\":"
+        + s.totalBytesProcessed() + ",\"total_duration\":" + jsonNumber(s.totalDuration())
+        + ",\"snapshot_id\":\"" + NOT_ALNUM.matcher(s.snapshotId()).replaceAll("") + "\"}";
+  }
+
+  private static String jsonNumber(double d) {
+    return Double.isFinite(d) ? Double.toString(d) : "0";
+  }
+
   private Behavior<Command> onHello(Frame.Hello hello) {
     if (hello.protocolVersion() != Frame.PROTOCOL_VERSION) {
       return close(CLOSE_POLICY, "protocol version " + hello.protocolVersion() + " is not spoken here");
     }
+    this.hello = new HostEntity.AgentHello(hello.agentVersion(), hello.resticVersion(), hello.os());
     if (!helloReceived) {
       helloReceived = true;
       timers.cancel(HelloDeadline.INSTANCE);
+      onHello.accept(getContext().getSelf());
     }
-    fleet.tell(new Fleet.AgentConnected(hostId, hello, getContext().getSelf()));
+    peers.entity().tell(new HostEntity.AgentConnected(this.hello, link));
     send(new Frame.Welcome(hostId, BuildInfo.current().version(),
         (int) Math.max(1, settings.heartbeatInterval().toSeconds())));
     return this;
@@ -224,7 +271,12 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
       withheldAck.tell(StreamAck.INSTANCE);
       withheldAck = null;
     }
-    Fleet.JobReply r = m.reply();
+    JobReply r = m.reply();
+    if (r.recorded() != null) {
+      HostEntity.Recorded rec = r.recorded();
+      peers.jobTracker().tell(new JobTracker.RecordJobFinished(
+          rec.kind(), rec.status(), Duration.ofMillis(Math.round(rec.durationSeconds() * 1000))));
+    }
     switch (r.outcome()) {
       case STORED, DUPLICATE -> send(new Frame.Ack(r.of(), r.jobId()));
       case UNKNOWN_JOB -> sendError(Frame.ErrorFrame.UNKNOWN_JOB,
@@ -276,7 +328,7 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
   private void disconnected() {
     timers.cancel(HelloDeadline.INSTANCE);
     timers.cancel(SilenceDeadline.INSTANCE);
-    if (helloReceived) fleet.tell(new Fleet.AgentDisconnected(hostId, getContext().getSelf()));
+    if (helloReceived) peers.entity().tell(new HostEntity.AgentDisconnected(link));
   }
 
   private Behavior<Command> onStreamEnded() {

@@ -1,8 +1,11 @@
 package io.resticmanager.agents;
 
 import io.resticmanager.config.Settings;
+import io.resticmanager.fleet.AgentLink;
 import io.resticmanager.fleet.Fleet;
+import io.resticmanager.jobs.JobTracker;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -14,7 +17,10 @@ import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.event.Logging;
 import org.apache.pekko.event.LoggingAdapter;
 import org.apache.pekko.http.impl.engine.ws.FrameEvent;
@@ -39,7 +45,10 @@ import scala.Option;
  * Wires one accepted agent WebSocket to a new {@link AgentConnection} actor through an {@link
  * AgentMessageStage}: inbound messages are assembled under a byte cap and delivered with backpressure;
  * outbound texts go through a bounded queue. Tracks every live connection so that a stopping server
- * closes each with 1001 and waits (briefly) for them to end, hello or not.
+ * closes each with 1001 and waits (briefly) for them to end, hello or not. Node-local: keeps this node's
+ * directory of helloed sockets by host ({@link AgentLink#DIRECTORY}), which a host's entity that starts
+ * anywhere in the cluster asks to have its socket say hello again, and counts them for
+ * {@code restic_manager_agents_connected}.
  *
  * <p>Pekko HTTP's message-level API can only close a socket with 1000 or 1011, while the protocol needs
  * 1008, 1009 and 4000; and it costs a substream per message. So this class takes the frame-level
@@ -51,19 +60,25 @@ public final class AgentSocket {
   private static final int OUTBOUND_BUFFER = 512;
 
   private final ActorSystem<?> system;
-  private final ActorRef<Fleet.Command> fleet;
+  private final Fleet fleet;
+  private final ActorRef<JobTracker.Command> jobTracker;
   private final Settings.Agents settings;
   private final BidiFlow<FrameEvent, FrameHandler.Output, Object, FrameEvent, NotUsed> protocol;
   private final AtomicInteger connections = new AtomicInteger();
-  /** Every connection actor not yet stopped, helloed or not (Fleet knows only the helloed ones). */
+  /** Every connection actor not yet stopped, helloed or not (entities know only the helloed ones). */
   private final Set<ActorRef<AgentConnection.Command>> live = ConcurrentHashMap.newKeySet();
+  /** The newest helloed connection of each host on this node. */
+  private final Map<String, ActorRef<AgentConnection.Command>> helloed = new ConcurrentHashMap<>();
   /** Set once the server stops: completes when the last connection actor has stopped. */
   private volatile CompletableFuture<Done> drained;
 
-  public AgentSocket(ActorSystem<?> system, ActorRef<Fleet.Command> fleet, Settings.Agents settings) {
+  public AgentSocket(ActorSystem<?> system, Fleet fleet, ActorRef<JobTracker.Command> jobTracker,
+      Settings.Agents settings) {
     this.system = system;
     this.fleet = fleet;
+    this.jobTracker = jobTracker;
     this.settings = settings;
+    system.systemActorOf(directory(), "agent-sockets", Props.empty());
     this.protocol = protocol(
         (WebSocketSettings) ServerSettings.create(system.classicSystem()).getWebsocketSettings(),
         Logging.getLogger(system.classicSystem(), AgentSocket.class));
@@ -83,7 +98,25 @@ public final class AgentSocket {
     return d.completeOnTimeout(Done.getInstance(), timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private void stopped(ActorRef<AgentConnection.Command> connection) {
+  /** Helloed agent sockets open on this node. */
+  public int connected() {
+    return helloed.size();
+  }
+
+  /** Answers {@link AgentLink.Locate}: the host's socket here, if any, says hello to the entity again. */
+  private Behavior<AgentLink.Locate> directory() {
+    return Behaviors.setup(ctx -> {
+      ctx.getSystem().receptionist().tell(Receptionist.register(AgentLink.DIRECTORY, ctx.getSelf()));
+      return Behaviors.receiveMessage(m -> {
+        ActorRef<AgentConnection.Command> c = helloed.get(m.hostId());
+        if (c != null) c.tell(AgentConnection.Reattach.INSTANCE);
+        return Behaviors.same();
+      });
+    });
+  }
+
+  private void stopped(String hostId, ActorRef<AgentConnection.Command> connection) {
+    helloed.remove(hostId, connection);
     live.remove(connection);
     CompletableFuture<Done> d = drained;
     if (d != null && live.isEmpty()) d.complete(Done.getInstance());
@@ -97,7 +130,8 @@ public final class AgentSocket {
     SharedKillSwitch cut = KillSwitches.shared("agent-" + hostId);
     AgentMessageStage.Channel channel = new AgentMessageStage.Channel(OUTBOUND_BUFFER, () -> cut.abort(new Aborted()));
     ActorRef<AgentConnection.Command> actor = system.systemActorOf(
-        AgentConnection.create(hostId, channel, fleet, settings, this::stopped),
+        AgentConnection.create(hostId, channel, new AgentConnection.Peers(fleet.host(hostId), jobTracker), settings,
+            c -> helloed.put(hostId, c), c -> stopped(hostId, c)),
         "agent-" + hostId + "-" + connections.incrementAndGet(), Props.empty());
     live.add(actor);
     if (drained != null) actor.tell(AgentConnection.GoingAway.INSTANCE);

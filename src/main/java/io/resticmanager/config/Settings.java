@@ -18,7 +18,8 @@ public record Settings(
     Metrics metrics,
     Agents agents,
     Alerts alerts,
-    Duration askTimeout) {
+    Duration askTimeout,
+    Cluster cluster) {
 
   /**
    * Where HTTP listens. {@code maxConnections} is Pekko's server-wide connection cap (≥ fleet size).
@@ -66,21 +67,41 @@ public record Settings(
     }
   }
 
-  /** The agent channel's limits and deadlines. */
+  /**
+   * The agent channel's limits and deadlines. {@code storeTimeout}: how long a socket waits for its host's
+   * entity to say a job event is stored before closing with 1011 so the agent resends.
+   */
   public record Agents(
       Duration helloTimeout,
       Duration offlineAfter,
       Duration heartbeatInterval,
       int maxFrameBytes,
-      Duration enrollmentTokenTtl) {}
+      Duration enrollmentTokenTtl,
+      Duration storeTimeout) {}
 
   /** Server-side alert rules: {@code backupMaxAge} for backup_stale, checked every {@code checkInterval}. */
   public record Alerts(Duration backupMaxAge, Duration checkInterval) {}
+
+  /**
+   * The node's place in the cluster. {@code port} 0: any free port (a node alone). {@code seedNodes}
+   * are {@code host:port} texts, empty when this node is alone. The TLS files are all present or all
+   * absent. {@code wakeInterval}: how often every host's entity is woken as a backstop.
+   */
+  public record Cluster(String host, int port, List<String> seedNodes, Optional<Path> tlsCertFile,
+      Optional<Path> tlsKeyFile, Optional<Path> tlsCaFile, Duration wakeInterval) {
+    public boolean alone() {
+      return seedNodes.isEmpty();
+    }
+
+    public boolean tls() {
+      return tlsCertFile.isPresent();
+    }
+  }
 
   @Override
   public String toString() {
     return "Settings[http=" + http + ", dataDir=" + dataDir + ", db=" + db + ", adminToken="
         + (adminToken.isPresent() ? "***" : "<generated>") + ", trustedProxies=" + trustedProxies
-        + ", metrics=" + metrics + ", agents=" + agents + ", alerts=" + alerts + ", askTimeout=" + askTimeout + "]";
+        + ", metrics=" + metrics + ", agents=" + agents + ", alerts=" + alerts + ", askTimeout=" + askTimeout + ", cluster=" + cluster + "]";
   }
 }

@@ -20,6 +20,8 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,6 +35,8 @@ import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.pekko.pki.pem.DERPrivateKeyLoader;
+import org.apache.pekko.pki.pem.PEMDecoder;
 
 /**
  * Builds the server's {@link Settings} and the merged Pekko {@link Config} from three layers, later
@@ -57,6 +61,7 @@ public final class SettingsLoader {
   private static final Pattern INTEGER = Pattern.compile("[+-]?\\d{1,18}");
   private static final Pattern SUBSTITUTION = Pattern.compile("\\$\\{[^}]*}");
   private static final Pattern DIGITS_ONLY = Pattern.compile("[+-]?[\\d.]+");
+  private static final Pattern SEED = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[^\\s:\\[\\]/@]+):\\d{1,5}");
   private static final int MIN_ADMIN_TOKEN = 16;
   private static final long MIN_FRAME = 1024;
   private static final long MAX_FRAME = 16L * 1024 * 1024;
@@ -81,6 +86,12 @@ public final class SettingsLoader {
     m.put("RM_METRICS_TRUSTED_CIDR", "metrics.trusted-cidr");
     m.put("RM_TLS_CERT_FILE", "http.tls.cert-file");
     m.put("RM_TLS_KEY_FILE", "http.tls.key-file");
+    m.put("RM_CLUSTER_HOST", "cluster.host");
+    m.put("RM_CLUSTER_PORT", "cluster.port");
+    m.put("RM_CLUSTER_SEED_NODES", "cluster.seed-nodes");
+    m.put("RM_CLUSTER_TLS_CERT_FILE", "cluster.tls.cert-file");
+    m.put("RM_CLUSTER_TLS_KEY_FILE", "cluster.tls.key-file");
+    m.put("RM_CLUSTER_TLS_CA_FILE", "cluster.tls.ca-file");
     return Map.copyOf(m);
   }
 
@@ -259,10 +270,13 @@ public final class SettingsLoader {
       }
       int maxFrame = bytes("agents.max-frame-bytes", MIN_FRAME, MAX_FRAME);
       Duration enrollmentTtl = duration("agents.enrollment-token-ttl");
+      Duration storeTimeout = duration("agents.store-timeout");
       Duration backupMaxAge = duration("alerts.backup-max-age");
       Duration checkInterval = duration("alerts.check-interval");
       Duration askTimeout = duration("ask-timeout");
       refuseNetworkByteLogging();
+
+      Settings.Cluster cluster = cluster(dbUrl.isEmpty() || dbUrl.startsWith("jdbc:sqlite:"));
 
       Optional<Path> tokenFile = tokenFileText.map(t -> readableTokenFile("metrics.token-file", t));
       Optional<Settings.Tls> tls = certFileText.map(cert -> tlsPair(cert, keyFileText.get(), tlsReloadInterval));
@@ -276,9 +290,100 @@ public final class SettingsLoader {
           adminToken,
           trustedProxies,
           new Settings.Metrics(metricsToken, tokenFile, metricsCidrs, maxInFlight),
-          new Settings.Agents(helloTimeout, offlineAfter, heartbeat, maxFrame, enrollmentTtl),
+          new Settings.Agents(helloTimeout, offlineAfter, heartbeat, maxFrame, enrollmentTtl, storeTimeout),
           new Settings.Alerts(backupMaxAge, checkInterval),
-          askTimeout);
+          askTimeout,
+          cluster);
+    }
+
+    /**
+     * Seed nodes make a cluster of several nodes, which must share one PostgreSQL database; a cluster port
+     * reachable beyond loopback must speak TLS with certificates of the operator's CA.
+     */
+    private Settings.Cluster cluster(boolean sqlite) {
+      String host = nonEmpty("cluster.host");
+      List<String> seeds = new ArrayList<>();
+      for (String seed : string("cluster.seed-nodes").split(",")) {
+        String t = seed.trim();
+        if (t.isEmpty()) continue;
+        if (!SEED.matcher(t).matches() || Integer.parseInt(t.substring(t.lastIndexOf(':') + 1)) > 65535) {
+          throw new ConfigError(label("cluster.seed-nodes"), t,
+              "each seed node must be host:port with a port from 1 to 65535 ([::1]:25520 for IPv6)"
+                  + where("cluster.seed-nodes"));
+        }
+        if (!seeds.contains(t)) seeds.add(t);
+      }
+      String portText = string("cluster.port").trim();
+      int port = portText.isEmpty() ? (seeds.isEmpty() ? 0 : 25520) : integer("cluster.port", 1, 65535);
+      if (!seeds.isEmpty() && sqlite) {
+        throw new ConfigError(label("cluster.seed-nodes") + " with " + label("db.url"), shown("cluster.seed-nodes"),
+            "several nodes must share one PostgreSQL database (db.url = jdbc:postgresql://...), not SQLite"
+                + where("cluster.seed-nodes"));
+      }
+      List<String> tlsKeys = List.of("cluster.tls.cert-file", "cluster.tls.key-file", "cluster.tls.ca-file");
+      List<Optional<String>> tlsTexts = tlsKeys.stream().map(this::optional).toList();
+      boolean anyTls = tlsTexts.stream().anyMatch(Optional::isPresent);
+      for (int i = 0; i < tlsKeys.size(); i++) {
+        if (anyTls && tlsTexts.get(i).isEmpty()) {
+          throw error(tlsKeys.get(i), "the cluster's TLS needs all three of cert-file, key-file and ca-file");
+        }
+      }
+      if (!anyTls && !isLoopback(host)) {
+        throw new ConfigError(label("cluster.host"), host,
+            "a cluster port reachable beyond loopback needs TLS: set " + label("cluster.tls.cert-file") + ", "
+                + label("cluster.tls.key-file") + " and " + label("cluster.tls.ca-file") + where("cluster.host"));
+      }
+      List<Optional<Path>> tls = new ArrayList<>();
+      for (int i = 0; i < tlsKeys.size(); i++) {
+        String key = tlsKeys.get(i);
+        tls.add(tlsTexts.get(i).map(t -> readableFile(key, t)));
+      }
+      if (anyTls) clusterTls(tls.get(0).get(), tls.get(1).get(), tls.get(2).get());
+      return new Settings.Cluster(host, port, List.copyOf(seeds), tls.get(0), tls.get(1), tls.get(2),
+          duration("cluster.wake-interval"));
+    }
+
+    /**
+     * The node's pair must match and be valid, the CA file must hold a certificate, and the key must be one
+     * Pekko's TLS transport reads itself (pekko-pki's loader: RSA, PKCS#1 or PKCS#8), so that a bad file
+     * stops start-up here and not at the first connection between nodes.
+     */
+    private void clusterTls(Path cert, Path key, Path ca) {
+      try {
+        TlsPair.read(cert, key, Instant.now());
+      } catch (TlsPair.Invalid e) {
+        String k = e.part() == TlsPair.Part.CERT ? "cluster.tls.cert-file" : "cluster.tls.key-file";
+        throw new ConfigError(label(k), e.file().toString(), e.getMessage() + where(k));
+      }
+      try {
+        DERPrivateKeyLoader.load(PEMDecoder.decode(Files.readString(key, StandardCharsets.US_ASCII)));
+      } catch (Exception e) { // pekko-pki, written in Scala, throws checked exceptions undeclared
+        throw new ConfigError(label("cluster.tls.key-file"), key.toString(),
+            "Pekko's cluster transport reads only RSA keys (PKCS#1 or PKCS#8): " + oneLine(String.valueOf(e.getMessage()))
+                + where("cluster.tls.key-file"));
+      }
+      try (var in = Files.newInputStream(ca)) {
+        if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+          throw new CertificateException("no certificate in the file");
+        }
+      } catch (IOException | CertificateException e) {
+        throw new ConfigError(label("cluster.tls.ca-file"), ca.toString(),
+            "is not a PEM file of CA certificates: " + oneLine(String.valueOf(e.getMessage())) + where("cluster.tls.ca-file"));
+      }
+    }
+
+    /** A loopback address literal, or {@code localhost}; names are never looked up. */
+    private static boolean isLoopback(String host) {
+      String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+      if (h.equalsIgnoreCase("localhost")) return true;
+      return IpLiteral.parse(h).map(java.net.InetAddress::isLoopbackAddress).orElse(false);
+    }
+
+    private Path readableFile(String key, String text) {
+      Path p = file(key, text);
+      if (!Files.isRegularFile(p)) throw new ConfigError(label(key), p.toString(), "no such file" + where(key));
+      if (!Files.isReadable(p)) throw new ConfigError(label(key), p.toString(), "cannot be read" + where(key));
+      return p;
     }
 
     private static String path(String key) {

@@ -1,6 +1,5 @@
 package io.resticmanager.fleet;
 
-import io.resticmanager.agents.AgentConnection;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.metrics.HostSample;
 import io.resticmanager.store.AlertRow;
@@ -9,7 +8,7 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * One host's live state. Mutable, owned by {@link Fleet}, never shared outside it. Times are epoch millis.
+ * One host's live state. Mutable, owned by its {@link HostEntity}, never shared outside it. Times are epoch millis.
  *
  * <p>What {@code /metrics} shows of the host is built once into an immutable {@link HostSample} and
  * kept until {@link #changed()}, so a scrape of an unchanged host allocates nothing. The per-kind job
@@ -24,7 +23,8 @@ final class HostState {
   String agentVersion;
   String resticVersion;
   String os;
-  ActorRef<AgentConnection.Command> connection;
+  /** The agent's socket, on whichever node; null while the agent is not connected. */
+  ActorRef<AgentLink> connection;
   /** Immutable; replaced by {@link #jobFinished}. */
   Map<JobKind, Long> lastJob = Map.of();
   /** Immutable; replaced by {@link #jobFinished}. */
@@ -77,6 +77,11 @@ final class HostState {
           openAlerts.size(), agentVersion, resticVersion, os);
     }
     return sample;
+  }
+
+  /** The host as the API shows it. */
+  HostView view() {
+    return new HostView(id, name, online(), lastSeen, agentVersion, resticVersion, os, enrolledAt);
   }
 
   /** Something {@link #sample()} shows has changed: the next sample is built anew. */

@@ -5,7 +5,6 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import io.resticmanager.fleet.Fleet;
 import io.resticmanager.store.AlertStore;
 import java.util.Locale;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -15,9 +14,9 @@ public final class AlertRoutes extends ApiDirectives {
   private static final int MAX_LIMIT = 1000;
 
   private final AlertStore alerts;
-  private final ActorRef<Fleet.Command> fleet;
+  private final Fleet fleet;
 
-  public AlertRoutes(String adminToken, AlertStore alerts, ActorRef<Fleet.Command> fleet) {
+  public AlertRoutes(String adminToken, AlertStore alerts, Fleet fleet) {
     super(adminToken);
     this.alerts = alerts;
     this.fleet = fleet;
@@ -39,7 +38,7 @@ public final class AlertRoutes extends ApiDirectives {
         path(PathMatchers.segment().slash("ack"), id -> post(() ->
             await(alerts.acknowledge(id, System.currentTimeMillis()), row -> row
                 .map(a -> {
-                  fleet.tell(new Fleet.AlertAcknowledged(a));
+                  fleet.acknowledged(a);
                   return complete(json(StatusCodes.OK, ApiJson.alert(a)));
                 })
                 .orElseGet(() -> complete(error(StatusCodes.NOT_FOUND, "not_found", "No alert with that id.")))))))));

@@ -1,7 +1,7 @@
 package io.resticmanager.http;
 
 import io.resticmanager.agents.WireCodec;
-import io.resticmanager.fleet.Fleet;
+import io.resticmanager.fleet.HostView;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.store.AlertRow;
 import io.resticmanager.store.JobRow;
@@ -128,7 +128,7 @@ public final class ApiJson {
     return new Obj().str("job_id", jobId).end();
   }
 
-  public static String host(Fleet.HostView h) {
+  public static String host(HostView h) {
     return new Obj().str("id", h.id()).str("name", h.name()).raw("online", Boolean.toString(h.online()))
         .time("last_seen_at", h.lastSeenAt()).str("agent_version", h.agentVersion())
         .str("restic_version", h.resticVersion()).str("os", h.os()).time("enrolled_at", h.enrolledAt()).end();

@@ -6,7 +6,6 @@ import io.resticmanager.fleet.Fleet;
 import io.resticmanager.store.HostStore;
 import java.time.Duration;
 import java.util.UUID;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
@@ -21,10 +20,10 @@ public final class EnrollmentRoutes extends ApiDirectives {
   private static final long MAX_TTL_SECONDS = 30L * 24 * 3600;
 
   private final HostStore hosts;
-  private final ActorRef<Fleet.Command> fleet;
+  private final Fleet fleet;
   private final Duration defaultTtl;
 
-  public EnrollmentRoutes(String adminToken, HostStore hosts, ActorRef<Fleet.Command> fleet, Duration defaultTtl) {
+  public EnrollmentRoutes(String adminToken, HostStore hosts, Fleet fleet, Duration defaultTtl) {
     super(adminToken);
     this.hosts = hosts;
     this.fleet = fleet;
@@ -45,7 +44,7 @@ public final class EnrollmentRoutes extends ApiDirectives {
           return await(hosts.enroll(req.enrollmentToken(), req.hostname(), hostId, System.currentTimeMillis()),
               outcome -> {
                 if (outcome instanceof HostStore.Enrolled e) {
-                  fleet.tell(new Fleet.HostEnrolled(e.host()));
+                  fleet.wake(e.host().id());
                   log.info("Host [{}] enrolled as [{}]", e.host().name(), e.host().id());
                   return complete(json(StatusCodes.CREATED, ApiJson.enrolled(e.host().id(), e.agentToken())));
                 }

@@ -3,60 +3,65 @@ package io.resticmanager.http;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import io.resticmanager.fleet.Fleet;
-import java.time.Duration;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import io.resticmanager.fleet.HostEntity;
+import io.resticmanager.fleet.HostView;
+import java.util.UUID;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** Admin routes for hosts: list, get, remove, and running a job on a host's agent. Asks {@link Fleet}. */
+/**
+ * Admin routes for hosts: list, get, remove, and running a job on a host's agent. The list comes from
+ * every node ({@link Fleet#list}); one host from its entity, wherever it runs. A host id is a UUID: any
+ * other id is answered 404 without reaching the cluster.
+ */
 public final class HostRoutes extends ApiDirectives {
-  private final ActorRef<Fleet.Command> fleet;
-  private final Duration askTimeout;
-  private final Scheduler scheduler;
+  private final Fleet fleet;
 
-  public HostRoutes(String adminToken, ActorRef<Fleet.Command> fleet, Duration askTimeout, Scheduler scheduler) {
+  public HostRoutes(String adminToken, Fleet fleet) {
     super(adminToken);
     this.fleet = fleet;
-    this.askTimeout = askTimeout;
-    this.scheduler = scheduler;
   }
 
   public Route route() {
     return pathPrefix(segment("api").slash("v1").slash("hosts"), () -> admin(() -> concat(
-        pathEnd(() -> get(() -> await(AskPattern.ask(fleet, Fleet.GetHosts::new, askTimeout, scheduler),
-            list -> complete(json(StatusCodes.OK, ApiJson.array(list.hosts(), ApiJson::host)))))),
+        pathEnd(() -> get(() -> await(fleet.list(),
+            list -> complete(json(StatusCodes.OK, ApiJson.array(list, ApiJson::host)))))),
         path(PathMatchers.segment(), id -> concat(
-            get(() -> await(AskPattern.ask(fleet, Fleet.GetHosts::new, askTimeout, scheduler), list -> list.hosts()
-                .stream().filter(h -> h.id().equals(id)).findFirst()
-                .map(h -> complete(json(StatusCodes.OK, ApiJson.host(h))))
-                .orElseGet(() -> complete(noSuchHost(id))))),
-            delete(() -> await(
-                AskPattern.<Fleet.Command, Fleet.Removed>ask(
-                    fleet, r -> new Fleet.RemoveHost(id, r), askTimeout, scheduler),
-                removed -> complete(removed.existed()
-                    ? HttpResponse.create().withStatus(StatusCodes.NO_CONTENT)
-                    : noSuchHost(id)))))),
-        path(PathMatchers.segment().slash("jobs"), id -> post(() -> jsonBody(body -> {
+            get(() -> hostId(id, () -> await(fleet.get(id), reply -> complete(reply instanceof HostView h
+                ? json(StatusCodes.OK, ApiJson.host(h))
+                : noSuchHost())))),
+            delete(() -> hostId(id, () -> await(fleet.remove(id), removed -> complete(removed.existed()
+                ? HttpResponse.create().withStatus(StatusCodes.NO_CONTENT)
+                : noSuchHost())))))),
+        path(PathMatchers.segment().slash("jobs"), id -> post(() -> hostId(id, () -> jsonBody(body -> {
           var kind = ApiJson.parseRunJob(body);
-          return await(AskPattern.<Fleet.Command, Fleet.RunJobReply>ask(
-              fleet, r -> new Fleet.RunJob(id, kind, r), askTimeout, scheduler), reply -> {
-                if (reply instanceof Fleet.JobSent sent) {
-                  return complete(json(StatusCodes.ACCEPTED, ApiJson.jobAccepted(sent.jobId().toString())));
-                }
-                if (reply instanceof Fleet.HostOffline) {
-                  return complete(error(StatusCodes.CONFLICT, "host_offline",
-                      "The host's agent is not connected; the job was not sent."));
-                }
-                return complete(noSuchHost(id));
-              });
-        }))))));
+          return await(fleet.runJob(id, kind), reply -> {
+            if (reply instanceof HostEntity.JobSent sent) {
+              return complete(json(StatusCodes.ACCEPTED, ApiJson.jobAccepted(sent.jobId().toString())));
+            }
+            if (reply == HostEntity.HostOffline.INSTANCE) {
+              return complete(error(StatusCodes.CONFLICT, "host_offline",
+                  "The host's agent is not connected; the job was not sent."));
+            }
+            return complete(noSuchHost());
+          });
+        })))))));
   }
 
-  private static HttpResponse noSuchHost(String id) {
+  /** Runs {@code inner} only for an id that can be a host's (a UUID as enrollment makes them); 404 otherwise. */
+  private Route hostId(String id, Supplier<Route> inner) {
+    try {
+      if (UUID.fromString(id).toString().equals(id)) return inner.get();
+    } catch (IllegalArgumentException e) {
+      // not a UUID: no such host
+    }
+    return complete(noSuchHost());
+  }
+
+  private static HttpResponse noSuchHost() {
     return error(StatusCodes.NOT_FOUND, "not_found", "No host with that id is enrolled.");
   }
 }

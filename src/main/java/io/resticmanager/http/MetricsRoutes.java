@@ -1,7 +1,6 @@
 package io.resticmanager.http;
 
 import io.resticmanager.BuildInfo;
-import io.resticmanager.fleet.Fleet;
 import io.resticmanager.jobs.JobDurations;
 import io.resticmanager.jobs.JobTracker;
 import io.resticmanager.metrics.FleetSample;
@@ -13,10 +12,12 @@ import io.resticmanager.metrics.PrometheusTextWriter;
 import io.resticmanager.metrics.ServerMetrics;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
@@ -40,7 +41,7 @@ import scala.concurrent.ExecutionContext;
 
 /**
  * {@code GET /metrics} and {@code HEAD /metrics}: behind
- * {@link ScrapeDirectives}, asks {@link JobTracker} and {@link Fleet} for snapshots with the configured
+ * {@link ScrapeDirectives}, asks {@link JobTracker} and this node's view of its hosts for snapshots with the configured
  * timeout (a timeout is 503), renders Prometheus text 0.0.4, or OpenMetrics 1.0.0 when {@code Accept}
  * asks for it, gzip when {@code Accept-Encoding} allows. Not mounted (404) unless a metrics token, token
  * file or trusted CIDR is configured. Renders from in-memory snapshots only: a scrape never waits on the
@@ -91,26 +92,34 @@ public final class MetricsRoutes extends ApiDirectives {
   private final ScrapeGuard.ScrapePolicy policy;
   private final ScrapeDirectives guard;
   private final ActorRef<JobTracker.Command> jobTracker;
-  private final ActorRef<Fleet.Command> fleet;
+  private final Supplier<CompletionStage<FleetSample>> fleet;
+  private final Supplier<Map<String, Integer>> members;
   private final Duration askTimeout;
   private final Scheduler scheduler;
   private final int maxInFlight;
   private final Duration unsentGrace;
   private final AtomicInteger inFlight = new AtomicInteger();
 
+  /**
+   * {@code fleet} gives what this node shows of the hosts (a failed or late stage is a 503), {@code members}
+   * the cluster's members by status (null: no {@code restic_manager_cluster_members} family).
+   */
   public MetricsRoutes(ScrapeGuard.ScrapePolicy policy, ScrapeDirectives guard, ActorRef<JobTracker.Command> jobTracker,
-      ActorRef<Fleet.Command> fleet, Duration askTimeout, Scheduler scheduler, int maxInFlight) {
-    this(policy, guard, jobTracker, fleet, askTimeout, scheduler, maxInFlight, UNSENT_GRACE);
+      Supplier<CompletionStage<FleetSample>> fleet, Supplier<Map<String, Integer>> members, Duration askTimeout,
+      Scheduler scheduler, int maxInFlight) {
+    this(policy, guard, jobTracker, fleet, members, askTimeout, scheduler, maxInFlight, UNSENT_GRACE);
   }
 
   /** With another grace for unsent responses than {@link #UNSENT_GRACE}; for tests. */
   MetricsRoutes(ScrapeGuard.ScrapePolicy policy, ScrapeDirectives guard, ActorRef<JobTracker.Command> jobTracker,
-      ActorRef<Fleet.Command> fleet, Duration askTimeout, Scheduler scheduler, int maxInFlight, Duration unsentGrace) {
+      Supplier<CompletionStage<FleetSample>> fleet, Supplier<Map<String, Integer>> members, Duration askTimeout,
+      Scheduler scheduler, int maxInFlight, Duration unsentGrace) {
     super("");
     this.policy = policy;
     this.guard = guard;
     this.jobTracker = jobTracker;
     this.fleet = fleet;
+    this.members = members;
     this.askTimeout = askTimeout;
     this.scheduler = scheduler;
     this.maxInFlight = maxInFlight;
@@ -167,12 +176,11 @@ public final class MetricsRoutes extends ApiDirectives {
     return lists(acceptEncoding, "gzip");
   }
 
-  private record Snapshots(JobDurations jobs, FleetSample fleet) {}
+  private record Snapshots(JobDurations jobs, FleetSample fleet, Map<String, Integer> members) {}
 
   private CompletionStage<Snapshots> snapshot() {
     CompletionStage<JobDurations> jobs = AskPattern.ask(jobTracker, JobTracker.GetSnapshot::new, askTimeout, scheduler);
-    CompletionStage<FleetSample> hosts = AskPattern.ask(fleet, Fleet.GetSample::new, askTimeout, scheduler);
-    return jobs.thenCombine(hosts, Snapshots::new);
+    return jobs.thenCombine(fleet.get(), (j, f) -> new Snapshots(j, f, members == null ? null : members.get()));
   }
 
   /**
@@ -181,7 +189,7 @@ public final class MetricsRoutes extends ApiDirectives {
    */
   private static HttpResponse render(Snapshots s, boolean openMetrics, boolean gzip, Slot slot) {
     MetricsTextWriter writer = openMetrics ? OpenMetricsTextWriter.INSTANCE : PrometheusTextWriter.INSTANCE;
-    MetricsSnapshot snapshot = ServerMetrics.build(s.jobs(), s.fleet(), BuildInfo.current());
+    MetricsSnapshot snapshot = ServerMetrics.build(s.jobs(), s.fleet(), BuildInfo.current(), s.members());
     Body parts = new Body(writer.parts(snapshot, CHUNK_BYTES), gzip);
     Source<ByteString, NotUsed> body = Source.fromIterator(() -> parts)
         .watchTermination((notUsed, ended) -> {

@@ -23,6 +23,11 @@ public record FleetSample(List<HostSample> hosts, int agentsConnected, Map<Alert
     }
   }
 
+  /** The same sample with another count of open agent connections; nothing is copied. */
+  public FleetSample withAgentsConnected(int n) {
+    return n == agentsConnected ? this : new FleetSample(hosts, n, openAlertsByKind, rendered);
+  }
+
   /** A sample whose hosts {@link ServerMetrics} renders. */
   public FleetSample(List<HostSample> hosts, int agentsConnected, Map<AlertKind, Integer> openAlertsByKind) {
     this(hosts, agentsConnected, openAlertsByKind, null);

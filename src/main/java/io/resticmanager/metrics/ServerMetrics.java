@@ -97,6 +97,15 @@ public final class ServerMetrics {
    * when it has them ({@link FleetSample#rendered()}), else rendered here ({@link RenderedHosts#of}).
    */
   public static MetricsSnapshot build(JobDurations jobDurations, FleetSample fleet, BuildInfo build) {
+    return build(jobDurations, fleet, build, null);
+  }
+
+  /**
+   * As above, followed by {@code restic_manager_cluster_members}: {@code members} by status as this node
+   * sees them (see {@link #CLUSTER_STATUSES}); null leaves the family out.
+   */
+  public static MetricsSnapshot build(JobDurations jobDurations, FleetSample fleet, BuildInfo build,
+      Map<String, Integer> members) {
     RenderedHosts rows = fleet.rendered() != null ? fleet.rendered() : RenderedHosts.of(fleet.hosts());
     int n = fleet.hosts().size();
     int onlineCount = 0;
@@ -126,8 +135,22 @@ public final class ServerMetrics {
     families.add(GaugeFamily.of(PREFIX + "build_info", "the running build",
         List.of("version", "revision", "java_version"),
         List.of(GaugeFamily.Row.of(1, build.version(), build.revision(), build.javaVersion()))));
+    if (members != null) {
+      List<GaugeFamily.Row> memberRows = new ArrayList<>(CLUSTER_STATUSES.size());
+      for (String status : CLUSTER_STATUSES) memberRows.add(GaugeFamily.Row.of(members.getOrDefault(status, 0), status));
+      families.add(GaugeFamily.of(PREFIX + "cluster_members",
+          "members as this node sees them, by member status, plus unreachable", List.of("status"), memberRows));
+    }
     return new MetricsSnapshot(families);
   }
+
+  /**
+   * The {@code status} values of {@code restic_manager_cluster_members}, every one present from start:
+   * Pekko's member statuses in lower case, then {@code unreachable} (members this node's failure
+   * detector does not hear, whatever their status).
+   */
+  public static final List<String> CLUSTER_STATUSES = List.of("joining", "weaklyup", "up", "leaving", "exiting",
+      "down", "removed", "preparingforshutdown", "readyforshutdown", "unreachable");
 
   private static HistogramFamily jobDurations(JobDurations durations) {
     List<HistogramFamily.Row> rows = new ArrayList<>(JobKind.values().length * JobStatus.values().length);

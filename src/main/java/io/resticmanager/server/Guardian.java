@@ -2,8 +2,13 @@ package io.resticmanager.server;
 
 import io.resticmanager.agents.AgentSocket;
 import io.resticmanager.agents.AgentSocketRoutes;
+import io.resticmanager.cluster.ClusterConfig;
+import io.resticmanager.cluster.ClusterMembers;
 import io.resticmanager.config.Settings;
 import io.resticmanager.fleet.Fleet;
+import io.resticmanager.fleet.HostEntity;
+import io.resticmanager.fleet.HostKeeper;
+import io.resticmanager.fleet.NodeHosts;
 import io.resticmanager.http.AlertRoutes;
 import io.resticmanager.http.ApiDirectives;
 import io.resticmanager.http.EnrollmentRoutes;
@@ -25,6 +30,7 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -35,6 +41,9 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.ServerBuilder;
@@ -49,11 +58,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The root behavior: spawns {@link JobTracker} and {@link Fleet}, builds the routes, binds HTTP (HTTPS with
- * {@link ServerTls}, whose file checks it schedules) and registers the shutdown order with
- * {@link CoordinatedShutdown}: stop the TLS file checks and unbind, close every agent socket with
- * 1001 and drain HTTP connections, flush the fleet's pending writes and the store. The database itself is closed
- * by {@code Main} after the actor system has terminated, so nothing can write to a closed store.
+ * The root behavior of a node: joins the cluster (a cluster of one when no seed nodes are configured),
+ * starts sharding of {@link HostEntity}, spawns this node's {@link JobTracker}, {@link NodeHosts} and
+ * {@link HostKeeper}, builds the routes, binds HTTP (HTTPS with {@link ServerTls}, whose file checks it
+ * schedules) and registers the shutdown order with {@link CoordinatedShutdown}: stop the TLS file checks
+ * and unbind, close every agent socket with 1001 and drain HTTP connections, save the node's pending
+ * last-seen times and flush the store; then Pekko hands this node's entities off and leaves the cluster,
+ * after which the last-seen times and the store are flushed once more. The database itself is closed by
+ * {@code Main} after the actor system has terminated, so nothing can write to a closed store.
  */
 public final class Guardian {
   private static final Logger log = LoggerFactory.getLogger(Guardian.class);
@@ -64,13 +76,14 @@ public final class Guardian {
   private Guardian() {}
 
   /** What the started server exposes to {@code Main} and tests. */
-  public record Started(ServerBinding binding, ActorRef<Fleet.Command> fleet, ActorRef<JobTracker.Command> jobTracker) {}
+  public record Started(ServerBinding binding, Fleet fleet, ActorRef<JobTracker.Command> jobTracker) {}
 
   public static Behavior<Void> create(
-      Settings settings, Database db, Fleet.Initial initial, String adminToken, Optional<ServerTls> tls,
+      Settings settings, Database db, String adminToken, Optional<ServerTls> tls,
       CompletableFuture<Started> started) {
     return Behaviors.setup(ctx -> {
       ActorSystem<Void> system = ctx.getSystem();
+      ClusterConfig.join(system, settings.cluster());
       // A bug in one message must not take the server down: log it and keep the actor's state.
       ActorRef<JobTracker.Command> tracker = ctx.spawn(
           Behaviors.supervise(JobTracker.create()).onFailure(Exception.class, SupervisorStrategy.resume()),
@@ -78,21 +91,31 @@ public final class Guardian {
       HostStore hosts = new HostStore(db);
       JobStore jobs = new JobStore(db);
       AlertStore alerts = new AlertStore(db);
-      ActorRef<Fleet.Command> fleet = ctx.spawn(
-          Behaviors.supervise(Fleet.create(settings.agents(), settings.alerts(), new Fleet.Stores(hosts, jobs, alerts),
-              tracker, initial, System::currentTimeMillis)).onFailure(Exception.class, SupervisorStrategy.resume()),
-          "fleet");
-
+      ActorRef<NodeHosts.Command> view = ctx.spawn(
+          Behaviors.supervise(NodeHosts.create(hosts)).onFailure(Exception.class, SupervisorStrategy.resume()),
+          "node-hosts");
+      HostEntity.Deps deps = new HostEntity.Deps(settings.agents(), settings.alerts(), hosts, jobs, alerts, view,
+          System::currentTimeMillis);
+      ClusterSharding sharding = ClusterSharding.get(system);
+      sharding.init(Entity.of(HostEntity.TYPE_KEY, entity -> Behaviors.supervise(
+              HostEntity.create(entity.getEntityId(), deps, entity.getShard()))
+              .onFailure(Exception.class, SupervisorStrategy.restart()))
+          .withStopMessage(HostEntity.HandOff.INSTANCE));
       Duration ask = settings.askTimeout();
+      Fleet fleet = new Fleet(system, sharding, hosts, view, ask);
+      ctx.spawn(HostKeeper.create(hosts, fleet, settings.cluster().wakeInterval()), "host-keeper");
+
       ScrapeGuard.ScrapePolicy scrape = ScrapeGuard.ScrapePolicy.of(settings.metrics(), settings.trustedProxies());
-      AgentSocket agentSocket = new AgentSocket(system, fleet, settings.agents());
+      AgentSocket agentSocket = new AgentSocket(system, fleet, tracker, settings.agents());
+      Cluster cluster = Cluster.get(system);
       Route routes = routes(
           new HealthRoutes(db).route(),
-          new MetricsRoutes(scrape, new ScrapeDirectives(), tracker, fleet, ask, system.scheduler(),
-              settings.metrics().maxInFlight()).route(),
+          new MetricsRoutes(scrape, new ScrapeDirectives(), tracker,
+              () -> fleet.sample().thenApply(s -> s.withAgentsConnected(agentSocket.connected())),
+              () -> ClusterMembers.count(cluster), ask, system.scheduler(), settings.metrics().maxInFlight()).route(),
           new AgentSocketRoutes(hosts, agentSocket).route(),
           new EnrollmentRoutes(adminToken, hosts, fleet, settings.agents().enrollmentTokenTtl()).route(),
-          new HostRoutes(adminToken, fleet, ask, system.scheduler()).route(),
+          new HostRoutes(adminToken, fleet).route(),
           new JobRoutes(adminToken, jobs).route(),
           new AlertRoutes(adminToken, alerts, fleet).route());
 
@@ -115,7 +138,7 @@ public final class Guardian {
               started.completeExceptionally(failure);
               return;
             }
-            registerShutdown(system, binding, agentSocket, fleet, db);
+            registerShutdown(system, binding, agentSocket, view, db);
             log.info("Listening on [{}]; /metrics {}", url(tls.isPresent(), binding.localAddress()),
                 scrape.enabled() ? "enabled" : "not mounted (no metrics token, token file or trusted CIDR)");
             started.complete(new Started(binding, fleet, tracker));
@@ -135,7 +158,7 @@ public final class Guardian {
   }
 
   private static void registerShutdown(
-      ActorSystem<Void> system, ServerBinding binding, AgentSocket agentSocket, ActorRef<Fleet.Command> fleet,
+      ActorSystem<Void> system, ServerBinding binding, AgentSocket agentSocket, ActorRef<NodeHosts.Command> view,
       Database db) {
     CoordinatedShutdown cs = CoordinatedShutdown.get(system);
     cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind",
@@ -144,10 +167,16 @@ public final class Guardian {
         () -> agentSocket.drain(AGENT_DRAIN)
             .thenCompose(d -> binding.terminate(SHUTDOWN_STEP))
             .thenApply(x -> Done.getInstance()));
-    cs.addTask(CoordinatedShutdown.PhaseServiceStop(), "fleet-and-store-flush",
-        () -> AskPattern.ask(fleet, Fleet.Flush::new, SHUTDOWN_STEP, system.scheduler())
-            .thenCompose(d -> db.flush())
-            .thenApply(x -> Done.getInstance()));
+    cs.addTask(CoordinatedShutdown.PhaseServiceStop(), "hosts-and-store-flush", () -> flush(system, view, db));
+    // After the hand-off of this node's entities: what they did since is saved too.
+    cs.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "hosts-and-store-final-flush",
+        () -> flush(system, view, db));
+  }
+
+  private static CompletionStage<Done> flush(ActorSystem<Void> system, ActorRef<NodeHosts.Command> view, Database db) {
+    return AskPattern.ask(view, NodeHosts.Flush::new, SHUTDOWN_STEP, system.scheduler())
+        .thenCompose(d -> db.flush())
+        .thenApply(x -> Done.getInstance());
   }
 
   /** Joins the route classes, with JSON bodies for rejections and a generic 500 for exceptions. */

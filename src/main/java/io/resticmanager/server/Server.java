@@ -1,7 +1,7 @@
 package io.resticmanager.server;
 
 import io.resticmanager.config.SettingsLoader;
-import io.resticmanager.fleet.Fleet;
+import io.resticmanager.cluster.ClusterConfig;
 import io.resticmanager.store.Database;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -50,9 +50,8 @@ public final class Server {
     CompletableFuture<Guardian.Started> started = new CompletableFuture<>();
     ActorSystem<Void> system;
     try {
-      Fleet.Initial initial = Fleet.Initial.load(db);
-      system = ActorSystem.create(
-          Guardian.create(settings, db, initial, adminToken, tls, started), "restic-manager", loaded.config());
+      system = ActorSystem.create(Guardian.create(settings, db, adminToken, tls, started), ClusterConfig.SYSTEM_NAME,
+          ClusterConfig.overlay(settings.cluster()).withFallback(loaded.config()));
       readExecutor.set(system.dispatchers().lookup(DispatcherSelector.fromConfig(JDBC_DISPATCHER)));
     } catch (RuntimeException e) {
       db.close();

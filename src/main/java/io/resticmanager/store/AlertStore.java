@@ -125,6 +125,15 @@ public final class AlertStore {
     }
   }
 
+  /** The open alerts of one host. */
+  public static List<AlertRow> loadOpen(Connection c, String hostId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT " + COLUMNS + " FROM alerts WHERE host_id = ? AND status = 'open'")) {
+      ps.setString(1, hostId);
+      return rows(ps);
+    }
+  }
+
   private static Optional<AlertRow> byId(Connection c, String id) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM alerts WHERE id = ?")) {
       ps.setString(1, id);

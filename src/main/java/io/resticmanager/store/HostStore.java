@@ -127,13 +127,18 @@ public final class HostStore {
     });
   }
 
-  /** Saves many last-seen times in one transaction. */
+  /**
+   * Saves many last-seen times in one transaction. A time never goes back: in a cluster the node a host's
+   * entity has left may still save an older time after the node it moved to saved a newer one.
+   */
   public CompletionStage<Void> saveLastSeen(Map<String, Long> lastSeenByHost) {
     return db.write(c -> {
-      try (PreparedStatement ps = c.prepareStatement("UPDATE hosts SET last_seen_at = ? WHERE id = ?")) {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE hosts SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)")) {
         for (Map.Entry<String, Long> e : lastSeenByHost.entrySet()) {
           ps.setLong(1, e.getValue());
           ps.setString(2, e.getKey());
+          ps.setLong(3, e.getValue());
           ps.addBatch();
         }
         ps.executeBatch();
@@ -158,11 +163,46 @@ public final class HostStore {
     });
   }
 
-  /** Every host; read once at start by the fleet. */
+  /** Every host, by name. */
   public static List<HostRow> loadAll(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM hosts ORDER BY name")) {
+      return rows(ps);
+    }
+  }
+
+  /** One host; empty when there is no such host. */
+  public static Optional<HostRow> load(Connection c, String hostId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM hosts WHERE id = ?")) {
+      ps.setString(1, hostId);
+      List<HostRow> rows = rows(ps);
+      return rows.isEmpty() ? Optional.empty() : Optional.of(rows.get(0));
+    }
+  }
+
+  /** What a host's entity starts from; empty when no such host is enrolled. */
+  public CompletionStage<Optional<StoredHost>> state(String hostId) {
+    return db.read(c -> StoredHost.load(c, hostId));
+  }
+
+  /** Every host, by name (see {@link #loadAll}). */
+  public CompletionStage<List<HostRow>> all() {
+    return db.read(HostStore::loadAll);
+  }
+
+  /** The ids of every host. */
+  public CompletionStage<List<String>> ids() {
+    return db.read(c -> {
+      List<String> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT id FROM hosts"); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.add(rs.getString(1));
+      }
+      return out;
+    });
+  }
+
+  private static List<HostRow> rows(PreparedStatement ps) throws SQLException {
     List<HostRow> out = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM hosts ORDER BY name");
-        ResultSet rs = ps.executeQuery()) {
+    try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         out.add(new HostRow(
             rs.getString("id"),

@@ -126,30 +126,44 @@ public final class JobStore {
   public record Latest(Map<String, Map<JobKind, Long>> lastJob, Map<String, Map<JobKind, Long>> lastSuccess,
       Map<String, Long> lastBackupAdded) {}
 
-  /** Reads what the fleet needs at start. */
+  /** Reads what the fleet needs of every host. */
   public static Latest loadLatest(Connection c) throws SQLException {
+    return loadLatest(c, null);
+  }
+
+  /** Reads what a host's entity needs at start; {@code hostId} null for every host. */
+  public static Latest loadLatest(Connection c, String hostId) throws SQLException {
+    String host = hostId == null ? "" : " AND host_id = ?";
     Map<String, Map<JobKind, Long>> lastJob = perHostKind(c,
-        "SELECT host_id, kind, MAX(finished_at) AS t FROM jobs WHERE status IS NOT NULL GROUP BY host_id, kind");
+        "SELECT host_id, kind, MAX(finished_at) AS t FROM jobs WHERE status IS NOT NULL" + host
+            + " GROUP BY host_id, kind", hostId);
     Map<String, Map<JobKind, Long>> lastSuccess = perHostKind(c,
-        "SELECT host_id, kind, MAX(finished_at) AS t FROM jobs WHERE status = 'succeeded' GROUP BY host_id, kind");
+        "SELECT host_id, kind, MAX(finished_at) AS t FROM jobs WHERE status = 'succeeded'" + host
+            + " GROUP BY host_id, kind", hostId);
     Map<String, Long> added = new HashMap<>();
     try (PreparedStatement ps = c.prepareStatement(
         "SELECT j.host_id, j.data_added FROM jobs j JOIN ("
-            + "SELECT host_id, MAX(finished_at) AS t FROM jobs WHERE kind = 'backup' AND data_added IS NOT NULL"
+            + "SELECT host_id, MAX(finished_at) AS t FROM jobs WHERE kind = 'backup' AND data_added IS NOT NULL" + host
             + " GROUP BY host_id) m ON j.host_id = m.host_id AND j.finished_at = m.t"
-            + " WHERE j.kind = 'backup' AND j.data_added IS NOT NULL");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) added.put(rs.getString(1), rs.getLong(2));
+            + " WHERE j.kind = 'backup' AND j.data_added IS NOT NULL")) {
+      if (hostId != null) ps.setString(1, hostId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) added.put(rs.getString(1), rs.getLong(2));
+      }
     }
     return new Latest(lastJob, lastSuccess, added);
   }
 
-  private static Map<String, Map<JobKind, Long>> perHostKind(Connection c, String sql) throws SQLException {
+  private static Map<String, Map<JobKind, Long>> perHostKind(Connection c, String sql, String hostId)
+      throws SQLException {
     Map<String, Map<JobKind, Long>> out = new HashMap<>();
-    try (PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        JobKind k = JobKind.fromWire(rs.getString("kind")).orElseThrow();
-        out.computeIfAbsent(rs.getString("host_id"), h -> new HashMap<>()).put(k, rs.getLong("t"));
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      if (hostId != null) ps.setString(1, hostId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          JobKind k = JobKind.fromWire(rs.getString("kind")).orElseThrow();
+          out.computeIfAbsent(rs.getString("host_id"), h -> new HashMap<>()).put(k, rs.getLong("t"));
+        }
       }
     }
     return out;

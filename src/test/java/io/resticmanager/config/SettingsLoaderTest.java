@@ -87,9 +87,11 @@ class SettingsLoaderTest {
         List.of(),
         new Settings.Metrics(Optional.empty(), Optional.empty(), List.of(), 8),
         new Settings.Agents(Duration.ofSeconds(10), Duration.ofSeconds(90), Duration.ofSeconds(30), 1048576,
-            Duration.ofHours(1)),
+            Duration.ofHours(1), Duration.ofSeconds(30)),
         new Settings.Alerts(Duration.ofHours(26), Duration.ofMinutes(1)),
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(5),
+        new Settings.Cluster("127.0.0.1", 0, List.of(), Optional.empty(), Optional.empty(), Optional.empty(),
+            Duration.ofSeconds(60)));
 
     Settings actual = settings(Map.of());
 
@@ -352,6 +354,95 @@ class SettingsLoaderTest {
   @Test
   void maxConnectionsBelowOneIsRejected() throws IOException {
     assertNames(errorFromFile("restic-manager.http.max-connections = 0"), "restic-manager.http.max-connections", "0");
+  }
+
+  // --- cluster ---
+
+  private static final String PG = "jdbc:postgresql://127.0.0.1:5432/test";
+
+  @Test
+  void aNodeAloneIsAClusterOfOneOnLoopbackAndAFreePort() {
+    Settings.Cluster c = settings(Map.of()).cluster();
+
+    assertTrue(c.alone());
+    assertEquals("127.0.0.1", c.host());
+    assertEquals(0, c.port());
+    assertFalse(c.tls());
+  }
+
+  @Test
+  void seedNodesOnPostgresGetTheDefaultPortAndAreKeptInOrderOnce() {
+    Settings.Cluster c = settings(Map.of("RM_DB_URL", PG,
+        "RM_CLUSTER_SEED_NODES", " 127.0.0.1:25520, [::1]:25521,127.0.0.1:25520 ,,node-3.example.org:25522")).cluster();
+
+    assertEquals(List.of("127.0.0.1:25520", "[::1]:25521", "node-3.example.org:25522"), c.seedNodes());
+    assertEquals(25520, c.port());
+    assertEquals(25600, settings(Map.of("RM_DB_URL", PG, "RM_CLUSTER_SEED_NODES", "127.0.0.1:25520",
+        "RM_CLUSTER_PORT", "25600")).cluster().port());
+  }
+
+  @Test
+  void seedNodesOnSqliteAreRefusedNamingBothKeys() {
+    ConfigError e = error(Map.of("RM_CLUSTER_SEED_NODES", "127.0.0.1:25520,127.0.0.1:25521"));
+
+    assertTrue(e.getMessage().contains("restic-manager.cluster.seed-nodes (RM_CLUSTER_SEED_NODES)"), e.getMessage());
+    assertTrue(e.getMessage().contains("restic-manager.db.url (RM_DB_URL)"), e.getMessage());
+    assertTrue(e.getMessage().contains("PostgreSQL"), e.getMessage());
+  }
+
+  @Test
+  void aSeedNodeThatIsNotHostAndPortIsNamed() {
+    for (String bad : List.of("127.0.0.1", "127.0.0.1:0x50", "host:99999", "pekko://restic-manager@h:25520", ":25520")) {
+      ConfigError e = error(Map.of("RM_DB_URL", PG, "RM_CLUSTER_SEED_NODES", "127.0.0.1:25520," + bad));
+      assertTrue(e.getMessage().contains("restic-manager.cluster.seed-nodes (RM_CLUSTER_SEED_NODES)"), e.getMessage());
+      assertTrue(e.getMessage().contains(bad.trim()), e.getMessage());
+    }
+  }
+
+  @Test
+  void aClusterPortBeyondLoopbackWithoutTlsIsRefused() {
+    for (String host : List.of("10.0.0.5", "0.0.0.0", "node-1.example.org", "::")) {
+      ConfigError e = error(Map.of("RM_CLUSTER_HOST", host));
+      assertTrue(e.getMessage().contains("restic-manager.cluster.host (RM_CLUSTER_HOST) = \"" + host + "\""),
+          e.getMessage());
+      assertTrue(e.getMessage().contains("RM_CLUSTER_TLS_CA_FILE"), e.getMessage());
+    }
+    for (String host : List.of("127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]")) {
+      assertEquals(host, settings(Map.of("RM_CLUSTER_HOST", host)).cluster().host());
+    }
+  }
+
+  @Test
+  void clusterTlsNeedsAllThreeFilesAndAReadableRsaPairOfTheCa() throws IOException {
+    Path pkcs1 = TestCerts.pkcs1(rsa);
+    Path ca = rsa.cert().resolveSibling("main-ca.pem");
+    Map<String, String> good = Map.of("RM_CLUSTER_HOST", "10.0.0.5", "RM_CLUSTER_TLS_CERT_FILE", rsa.cert().toString(),
+        "RM_CLUSTER_TLS_KEY_FILE", rsa.key().toString(), "RM_CLUSTER_TLS_CA_FILE", ca.toString());
+    Settings.Cluster c = settings(good).cluster();
+    assertTrue(c.tls());
+    assertEquals(Optional.of(ca), c.tlsCaFile());
+    assertTrue(settings(with(good, "RM_CLUSTER_TLS_KEY_FILE", pkcs1.toString())).cluster().tls());
+
+    ConfigError missing = error(Map.of("RM_CLUSTER_TLS_CERT_FILE", rsa.cert().toString(),
+        "RM_CLUSTER_TLS_KEY_FILE", rsa.key().toString()));
+    assertTrue(missing.getMessage().contains("restic-manager.cluster.tls.ca-file (RM_CLUSTER_TLS_CA_FILE)"),
+        missing.getMessage());
+    ConfigError ecKey = error(with(with(good, "RM_CLUSTER_TLS_CERT_FILE", ec.cert().toString()),
+        "RM_CLUSTER_TLS_KEY_FILE", ec.key().toString()));
+    assertTrue(ecKey.getMessage().contains("RM_CLUSTER_TLS_KEY_FILE") && ecKey.getMessage().contains("RSA"),
+        ecKey.getMessage());
+    ConfigError mismatched = error(with(good, "RM_CLUSTER_TLS_KEY_FILE", expired.key().toString()));
+    assertTrue(mismatched.getMessage().contains("RM_CLUSTER_TLS_KEY_FILE"), mismatched.getMessage());
+    ConfigError notCa = error(with(good, "RM_CLUSTER_TLS_CA_FILE", rsa.key().toString()));
+    assertTrue(notCa.getMessage().contains("RM_CLUSTER_TLS_CA_FILE"), notCa.getMessage());
+    ConfigError noFile = error(with(good, "RM_CLUSTER_TLS_CA_FILE", cwd.resolve("nope.pem").toString()));
+    assertTrue(noFile.getMessage().contains("no such file"), noFile.getMessage());
+  }
+
+  private static Map<String, String> with(Map<String, String> m, String key, String value) {
+    Map<String, String> out = new java.util.HashMap<>(m);
+    out.put(key, value);
+    return out;
   }
 
   // --- TLS ---
@@ -780,7 +871,8 @@ class SettingsLoaderTest {
   private static final List<String> VARIABLES = List.of(
       "RM_HTTP_HOST", "RM_HTTP_PORT", "RM_DATA_DIR", "RM_DB_URL", "RM_DB_USER", "RM_DB_PASSWORD", "RM_ADMIN_TOKEN",
       "RM_TRUSTED_PROXIES", "RM_METRICS_TOKEN", "RM_METRICS_TOKEN_FILE", "RM_METRICS_TRUSTED_CIDR", "RM_TLS_CERT_FILE",
-      "RM_TLS_KEY_FILE");
+      "RM_TLS_KEY_FILE", "RM_CLUSTER_HOST", "RM_CLUSTER_PORT", "RM_CLUSTER_SEED_NODES", "RM_CLUSTER_TLS_CERT_FILE",
+      "RM_CLUSTER_TLS_KEY_FILE", "RM_CLUSTER_TLS_CA_FILE");
 
   private List<String> operatorKeys() {
     List<String> keys = load(Map.of()).config().getConfig("restic-manager").entrySet().stream()

@@ -4,7 +4,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The metric families of CONTRACT §5, as names a PromQL expression may use. Test-side copy on
+ * The metric families of CONTRACT §5 and §7, as names a PromQL expression may use. Test-side copy on
  * purpose: a rename in the exporter must fail the dashboard and rule checks until they follow.
  */
 public final class ContractMetrics {
@@ -23,7 +23,8 @@ public final class ContractMetrics {
       "restic_manager_host_open_alerts",
       "restic_manager_host_info",
       "restic_manager_alerts_open",
-      "restic_manager_build_info");
+      "restic_manager_build_info",
+      "restic_manager_cluster_members");
 
   private ContractMetrics() {}
 

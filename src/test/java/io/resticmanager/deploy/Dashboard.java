@@ -46,6 +46,11 @@ public final class Dashboard {
           .replace("$instance", instanceRegex)
           .replace("$job", jobRegex);
     }
+
+    /** Whether it runs rate() or increase(), whose values extrapolate from each target's own scrape times. */
+    public boolean extrapolates() {
+      return expr.contains("rate(") || expr.contains("increase(");
+    }
   }
 
   /** A metric name in an expression and the text between its braces, or null when it has none. */

@@ -129,8 +129,8 @@ class DashboardLintTest {
   }
 
   @Test
-  void exactlySixPanelsOfTheAllowedTypesEachWithAUnit() {
-    assertEquals(6, panels.size(), "panels: " + panels.stream().map(p -> p.get("title")).toList());
+  void exactlySevenPanelsOfTheAllowedTypesEachWithAUnit() {
+    assertEquals(7, panels.size(), "panels: " + panels.stream().map(p -> p.get("title")).toList());
     Set<Object> ids = new HashSet<>();
     for (Map<String, Object> panel : panels) {
       String title = (String) panel.get("title");
@@ -217,7 +217,8 @@ class DashboardLintTest {
         "restic_manager_hosts", "restic_manager_alerts_open", "restic_manager_host_online",
         "restic_manager_host_last_success_timestamp_seconds", "restic_manager_host_last_job_timestamp_seconds",
         "restic_manager_host_last_backup_added_bytes", "restic_manager_host_open_alerts",
-        "restic_manager_job_duration_seconds_bucket", "restic_manager_job_duration_seconds_count")),
+        "restic_manager_job_duration_seconds_bucket", "restic_manager_job_duration_seconds_count",
+        "restic_manager_cluster_members")),
         "used: " + metricNamesUsed());
   }
 

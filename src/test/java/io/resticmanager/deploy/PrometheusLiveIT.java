@@ -1,5 +1,10 @@
 package io.resticmanager.deploy;
 
+import static io.resticmanager.deploy.Prometheus.labels;
+import static io.resticmanager.deploy.Prometheus.list;
+import static io.resticmanager.deploy.Prometheus.number;
+import static io.resticmanager.deploy.Prometheus.poll;
+import static io.resticmanager.deploy.Prometheus.value;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,13 +14,6 @@ import io.resticmanager.support.Exposition;
 import io.resticmanager.support.TestAgent;
 import io.resticmanager.support.TestCerts;
 import io.resticmanager.support.TestServer;
-import io.resticmanager.support.Tools;
-import java.io.IOException;
-import java.math.BigDecimal;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,13 +22,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
@@ -41,8 +36,6 @@ import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import spray.json.JsonParser;
-import spray.json.ParserInput;
 
 /**
  * The shipped dashboard and alert rules against the real thing (issue 5, item 4): a real server fed by
@@ -80,19 +73,14 @@ class PrometheusLiveIT {
   private static final String TOKEN = "live-prometheus-token-0123456789";
   /** Small enough that two 1 s scrapes around a batch of jobs show as a rate. */
   private static final String RATE_INTERVAL = "10s";
-  private static final Path RULES = Path.of("deploy", "prometheus", "restic-manager-rules.yml");
   private static final Path DOC = Path.of("docs", "prometheus.md");
   private static final Pattern PROMQL_BLOCK = Pattern.compile("```promql\n(.*?)```", Pattern.DOTALL);
-  private static final Pattern ALERT_NAME = Pattern.compile("(?m)^\\s*- alert:\\s*(\\S+)\\s*$");
-  private static final Duration PATIENCE = Duration.ofSeconds(60);
   private static final String ODD_AGENT_VERSION_JSON = "2.0 \\\"rc\\\" \\\\ nightly";
   private static final String ODD_AGENT_VERSION = "2.0 \"rc\" \\ nightly";
   private static final String ODD_OS_JSON = "Linux\\nDebian ünï";
   private static final String ODD_OS = "Linux\nDebian ünï";
 
   @TempDir static Path root;
-  private static final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   @Parameter Listener listener;
 
@@ -175,11 +163,11 @@ class PrometheusLiveIT {
     List<Map<String, Object>> up = p.vector("up{job=\"" + JOB + "\"}");
     assertEquals(1, up.size(), up.toString());
     assertEquals("1", value(up.get(0)));
-    assertEquals(p.instance, labels(up.get(0)).get("instance"));
+    assertEquals(instance(), labels(up.get(0)).get("instance"));
     Map<String, Object> target = p.target(JOB);
     assertEquals("up", target.get("health"), target.toString());
     assertEquals("", target.get("lastError"), target.toString());
-    assertEquals(listener.scheme + "://" + p.instance + "/metrics", target.get("scrapeUrl"), target.toString());
+    assertEquals(listener.scheme + "://" + instance() + "/metrics", target.get("scrapeUrl"), target.toString());
   }
 
   @Test
@@ -210,7 +198,7 @@ class PrometheusLiveIT {
     List<Map<String, Object>> info = p.vector("restic_manager_build_info");
     assertEquals(1, info.size(), info.toString());
     assertEquals(JOB, labels(info.get(0)).get("job"));
-    assertEquals(p.instance, labels(info.get(0)).get("instance"));
+    assertEquals(instance(), labels(info.get(0)).get("instance"));
   }
 
   @Test
@@ -228,7 +216,7 @@ class PrometheusLiveIT {
     List<String> empty = new ArrayList<>();
     int checked = 0;
     for (Dashboard.Query q : Dashboard.queries()) {
-      String expr = q.resolve(JOB, p.instance, RATE_INTERVAL);
+      String expr = q.resolve(JOB, instance(), RATE_INTERVAL);
       List<Double> values = new ArrayList<>();
       if (q.instant()) {
         for (Map<String, Object> sample : p.vector(expr)) values.add(number(value(sample)));
@@ -238,8 +226,7 @@ class PrometheusLiveIT {
         }
       }
       boolean hasData = values.stream().anyMatch(v -> !v.isNaN() && !v.isInfinite());
-      boolean rateLike = expr.contains("rate(") || expr.contains("increase(");
-      if (rateLike) hasData = values.stream().anyMatch(v -> !v.isNaN() && !v.isInfinite() && v > 0);
+      if (q.extrapolates()) hasData = values.stream().anyMatch(v -> !v.isNaN() && !v.isInfinite() && v > 0);
       if (!hasData) empty.add("panel " + q.panelId() + " \"" + q.panelTitle() + "\" " + q.refId() + ": " + expr
           + " -> " + values);
       checked++;
@@ -278,31 +265,13 @@ class PrometheusLiveIT {
 
   @Test
   void theShippedAlertRulesLoadAndEvaluateHealthy() throws Exception {
-    Prometheus p = prometheus();
-    Set<String> expected = new TreeSet<>();
-    Matcher m = ALERT_NAME.matcher(Files.readString(Dashboard.repoRoot().resolve(RULES), UTF_8));
-    while (m.find()) expected.add(m.group(1));
-    assertEquals(10, expected.size(), expected.toString());
+    assertEquals(12, Prometheus.shippedAlertNames().size(), Prometheus.shippedAlertNames().toString());
+    prometheus().assertRulesHealthy();
+  }
 
-    List<String> problems = new ArrayList<>();
-    Set<String> loaded = new TreeSet<>();
-    boolean healthy = poll(() -> {
-      problems.clear();
-      loaded.clear();
-      Map<String, Object> reply = p.api("/api/v1/rules");
-      for (Object g : list(map(reply.get("data")).get("groups"))) {
-        for (Object r : list(map(g).get("rules"))) {
-          Map<String, Object> rule = map(r);
-          loaded.add((String) rule.get("name"));
-          Object error = rule.get("lastError");
-          if (!"ok".equals(rule.get("health")) || (error != null && !"".equals(error))) {
-            problems.add(rule.get("name") + ": health " + rule.get("health") + " " + error);
-          }
-        }
-      }
-      return loaded.equals(expected) && problems.isEmpty();
-    });
-    assertTrue(healthy, "rules loaded " + loaded + " (expected " + expected + "), problems " + problems);
+  /** The server's address as Prometheus's target, and so its {@code instance} label. */
+  private static String instance() {
+    return "127.0.0.1:" + server.port();
   }
 
   // ---- the fleet ------------------------------------------------------------------------------
@@ -325,11 +294,12 @@ class PrometheusLiveIT {
    * waits until Prometheus has scraped that too, so every rate panel has an increase inside its window.
    */
   private static synchronized Prometheus prometheus() throws Exception {
-    Path binary = Tools.executable("prometheus");
     if (prometheus != null) return prometheus;
     Path token = Files.writeString(dir.resolve("prometheus-credentials"), TOKEN + "\n");
-    prometheus = Prometheus.start(binary, dir.resolve("prometheus"), server.port(), token,
-        Dashboard.repoRoot().resolve(RULES), caFile, otherCaFile);
+    List<Prometheus.ScrapeJob> jobs = new ArrayList<>();
+    jobs.add(new Prometheus.ScrapeJob(JOB, List.of(instance()), token, caFile));
+    if (caFile != null) jobs.add(new Prometheus.ScrapeJob(UNTRUSTING_JOB, List.of(instance()), token, otherCaFile));
+    prometheus = Prometheus.start(dir.resolve("prometheus"), jobs);
     Prometheus p = prometheus;
     assertTrue(poll(() -> "1".equals(p.scalarOf("up{job=\"" + JOB + "\"}"))),
         "the target never came up: " + p.api("/api/v1/targets") + "\n" + p.logTail());
@@ -354,207 +324,5 @@ class PrometheusLiveIT {
     long want = jobsFed;
     assertTrue(poll(() -> String.valueOf(want).equals(p.scalarOf(expr))),
         "Prometheus never saw " + want + " jobs; it says " + p.scalarOf(expr) + "\n" + p.logTail());
-  }
-
-  // ---- Prometheus -----------------------------------------------------------------------------
-
-  /** A Prometheus process on a free loopback port with its own storage; killed by {@link #close()}. */
-  private static final class Prometheus implements AutoCloseable {
-    final String instance;
-    final String base;
-    final Process process;
-    final Path log;
-
-    private Prometheus(String instance, String base, Process process, Path log) {
-      this.instance = instance;
-      this.base = base;
-      this.process = process;
-      this.log = log;
-    }
-
-    /**
-     * {@code caFile} null: the server is scraped over plain HTTP; otherwise over HTTPS trusting that CA, and
-     * also by {@link #UNTRUSTING_JOB}, trusting {@code otherCaFile}.
-     */
-    static Prometheus start(Path binary, Path home, int serverPort, Path credentials, Path rules, Path caFile,
-        Path otherCaFile) throws Exception {
-      Files.createDirectories(home.resolve("data"));
-      String instance = "127.0.0.1:" + serverPort;
-      String config = """
-          global:
-            scrape_interval: 1s
-            scrape_timeout: 1s
-            evaluation_interval: 1s
-          rule_files:
-            - %s
-          scrape_configs:
-          """.formatted(rules) + scrapeJob(JOB, instance, credentials, caFile)
-          + (caFile == null ? "" : scrapeJob(UNTRUSTING_JOB, instance, credentials, otherCaFile));
-      Path configFile = Files.writeString(home.resolve("prometheus.yml"), config);
-      int port = TestServer.freePort();
-      Path log = home.resolve("prometheus.log");
-      Process process = new ProcessBuilder(binary.toString(),
-          "--config.file=" + configFile,
-          "--storage.tsdb.path=" + home.resolve("data"),
-          "--web.listen-address=127.0.0.1:" + port,
-          "--web.console.templates=" + home.resolve("consoles"),
-          "--web.console.libraries=" + home.resolve("console_libraries"))
-          .redirectErrorStream(true)
-          .redirectOutput(log.toFile())
-          .start();
-      Prometheus p = new Prometheus(instance, "http://127.0.0.1:" + port, process, log);
-      try {
-        assertTrue(poll(() -> {
-          if (!process.isAlive()) throw new AssertionError("prometheus exited:\n" + p.logTail());
-          return p.status("/-/ready") == 200;
-        }), "prometheus never became ready:\n" + p.logTail());
-      } catch (Exception | AssertionError e) {
-        p.close();
-        throw e;
-      }
-      return p;
-    }
-
-    private static String scrapeJob(String name, String target, Path credentials, Path caFile) {
-      return """
-            - job_name: %s
-              metrics_path: /metrics
-              scheme: %s
-              authorization:
-                type: Bearer
-                credentials_file: %s
-              static_configs:
-                - targets: ['%s']
-          """.formatted(name, caFile == null ? "http" : "https", credentials, target)
-          + (caFile == null ? "" : """
-              tls_config:
-                ca_file: %s
-          """.formatted(caFile));
-    }
-
-    /** The active target of scrape job {@code job}; fails unless there is exactly one. */
-    Map<String, Object> target(String job) throws Exception {
-      List<Map<String, Object>> found = new ArrayList<>();
-      for (Object t : list(map(api("/api/v1/targets?state=active").get("data")).get("activeTargets"))) {
-        if (job.equals(map(map(t).get("labels")).get("job"))) found.add(map(t));
-      }
-      assertEquals(1, found.size(), "targets of job " + job + ": " + found);
-      return found.get(0);
-    }
-
-    int status(String path) {
-      try {
-        return http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(5)).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode();
-      } catch (IOException e) {
-        return -1;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return -1;
-      }
-    }
-
-    Map<String, Object> api(String pathAndQuery) throws Exception {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + pathAndQuery))
-          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-      assertEquals(200, r.statusCode(), pathAndQuery + " -> " + r.body());
-      Map<String, Object> reply = map(Dashboard.toJava(JsonParser.apply(ParserInput.apply(r.body()))));
-      assertEquals("success", reply.get("status"), r.body());
-      return reply;
-    }
-
-    /** An instant query's vector; fails on any other result type. */
-    List<Map<String, Object>> vector(String expr) throws Exception {
-      Map<String, Object> data = map(api("/api/v1/query?query=" + URLEncoder.encode(expr, UTF_8)).get("data"));
-      assertEquals("vector", data.get("resultType"), expr);
-      List<Map<String, Object>> out = new ArrayList<>();
-      for (Object o : list(data.get("result"))) out.add(map(o));
-      return out;
-    }
-
-    /** A range query over the last {@code span}, one step a second, as a Grafana time series panel runs it. */
-    List<Map<String, Object>> matrix(String expr, Duration span) throws Exception {
-      // The last step must be now, to the millisecond: the newest scrape may be younger than a second,
-      // and a rate window ending before it holds only one sample.
-      long now = System.currentTimeMillis();
-      String end = String.format(Locale.ROOT, "%.3f", now / 1000.0);
-      String start = String.format(Locale.ROOT, "%.3f", (now - span.toMillis()) / 1000.0);
-      Map<String, Object> data = map(api("/api/v1/query_range?query=" + URLEncoder.encode(expr, UTF_8)
-          + "&start=" + start + "&end=" + end + "&step=1").get("data"));
-      assertEquals("matrix", data.get("resultType"), expr);
-      List<Map<String, Object>> out = new ArrayList<>();
-      for (Object o : list(data.get("result"))) out.add(map(o));
-      return out;
-    }
-
-    /** The value of a one-element vector, or null when the result is empty. */
-    String scalarOf(String expr) throws Exception {
-      List<Map<String, Object>> v = vector(expr);
-      return v.size() == 1 ? value(v.get(0)) : null;
-    }
-
-    String logTail() {
-      try {
-        List<String> lines = Files.readAllLines(log, UTF_8);
-        return "--- prometheus log ---\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-      } catch (IOException e) {
-        return "(no prometheus log: " + e + ")";
-      }
-    }
-
-    @Override
-    public void close() {
-      process.destroy();
-      try {
-        if (!process.waitFor(15, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          process.waitFor(15, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  // ---- helpers --------------------------------------------------------------------------------
-
-  /** Polls {@code condition} every 200 ms until it holds or {@link #PATIENCE} has passed. */
-  private static boolean poll(Callable<Boolean> condition) throws Exception {
-    long deadline = System.nanoTime() + PATIENCE.toNanos();
-    while (true) {
-      if (condition.call()) return true;
-      if (System.nanoTime() > deadline) return false;
-      TimeUnit.MILLISECONDS.sleep(200);
-    }
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> map(Object o) {
-    return (Map<String, Object>) o;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static List<Object> list(Object o) {
-    return (List<Object>) o;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, String> labels(Map<String, Object> sample) {
-    return (Map<String, String>) (Map<?, ?>) sample.get("metric");
-  }
-
-  /** A vector sample's value: Prometheus sends {@code [time, "value"]}. */
-  private static String value(Map<String, Object> sample) {
-    return (String) list(sample.get("value")).get(1);
-  }
-
-  private static double number(String s) {
-    return switch (s) {
-      case "+Inf" -> Double.POSITIVE_INFINITY;
-      case "-Inf" -> Double.NEGATIVE_INFINITY;
-      case "NaN" -> Double.NaN;
-      default -> new BigDecimal(s).doubleValue();
-    };
   }
 }

@@ -210,13 +210,13 @@ class FleetAlertsIT {
       TestServer.Enrolled b = s.enroll("linger-b");
       try (TestAgent helloed = TestAgent.connectAndHello(s.wsUri(), a.agentToken(), "linger-a");
           TestAgent quiet = TestAgent.connect(s.wsUri(), b.agentToken())) {
-        long t0 = System.nanoTime();
-        s.restart();
-        Duration took = Duration.ofNanos(System.nanoTime() - t0);
+        Duration stop = s.restart();
 
         assertEquals(1001, helloed.awaitClose(Duration.ofSeconds(1)), "going away");
         assertEquals(1001, quiet.awaitClose(Duration.ofSeconds(1)), "going away, hello or not");
-        assertTrue(took.compareTo(Duration.ofSeconds(4)) < 0, "restart took " + took);
+        // Waiting for the sockets would take the whole agent drain bound (10 s), if not the 30 s idle
+        // timeout; closing them takes a moment, even on a loaded machine.
+        assertTrue(stop.compareTo(Duration.ofSeconds(8)) < 0, "the stop took " + stop);
       }
     }
   }

@@ -363,7 +363,7 @@ class MetricsEndToEndIT {
     types.put("restic_manager_job_duration_seconds", "histogram");
     for (String g : List.of("hosts", "agents_connected", "host_online", "host_last_seen_timestamp_seconds",
         "host_last_job_timestamp_seconds", "host_last_success_timestamp_seconds", "host_last_backup_added_bytes",
-        "host_open_alerts", "host_info", "alerts_open", "build_info")) {
+        "host_open_alerts", "host_info", "alerts_open", "build_info", "cluster_members")) {
       types.put("restic_manager_" + g, "gauge");
     }
     assertEquals(types, e.types());
@@ -381,11 +381,15 @@ class MetricsEndToEndIT {
         Map.entry("restic_manager_host_open_alerts", Set.of("host")),
         Map.entry("restic_manager_host_info", Set.of("host", "agent_version", "restic_version", "os")),
         Map.entry("restic_manager_alerts_open", Set.of("kind", "severity")),
-        Map.entry("restic_manager_build_info", Set.of("version", "revision", "java_version")));
+        Map.entry("restic_manager_build_info", Set.of("version", "revision", "java_version")),
+        Map.entry("restic_manager_cluster_members", Set.of("status")));
     assertEquals(labels.keySet(), e.names());
     for (Exposition.Sample s : e.samples()) {
       assertEquals(labels.get(s.name()), s.labels().keySet(), s.toString());
     }
+    // A cluster of one, this node up.
+    assertEquals(1, e.one("restic_manager_cluster_members", Map.of("status", "up")).number());
+    assertEquals(0, e.one("restic_manager_cluster_members", Map.of("status", "unreachable")).number());
     // Values the fleet fed above.
     assertEquals(789, e.one("restic_manager_host_last_backup_added_bytes", Map.of("host", "web-1")).number());
     assertEquals(1, e.one("restic_manager_host_online", Map.of("host", "web-1")).number());

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.BuildInfo;
 import io.resticmanager.config.Settings;
-import io.resticmanager.fleet.Fleet;
+import io.resticmanager.fleet.HostView;
+import io.resticmanager.fleet.NodeHosts;
+import io.resticmanager.metrics.HostSample;
 import io.resticmanager.jobs.JobDurations;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
@@ -37,6 +39,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +62,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link MetricsRoutes} against a real {@link Fleet} of 2,000 hosts (a body of several chunks) and a real
+ * {@link MetricsRoutes} against a real node view ({@link NodeHosts}) of 2,000 hosts (a body of several chunks) and a real
  * {@link JobTracker}: the streamed body is byte for byte what {@link MetricsTextWriter#toBytes} renders, and
  * a scrape keeps its place in the bound until its body has ended, however it ends. The route is driven
  * through its handler function, so each test decides when and how far a body is read; HEAD and gzip go
@@ -74,28 +77,22 @@ class MetricsRoutesStreamingTest {
   @TempDir static Path dir;
   private static Database db;
   private static ActorRef<JobTracker.Command> tracker;
-  private static ActorRef<Fleet.Command> fleet;
+  private static ActorRef<NodeHosts.Command> view;
 
   @BeforeAll
   static void start() {
     db = TestDatabases.open(TestDatabases.sqlite(dir));
     long t0 = 1_764_000_000_000L;
-    List<HostRow> hosts = new ArrayList<>();
-    Map<String, Map<JobKind, Long>> lastJob = new HashMap<>();
-    for (int i = 0; i < HOSTS; i++) {
-      String id = UUID.randomUUID().toString();
-      hosts.add(new HostRow(id, "hôte-" + i, t0, t0 + i, "agent-1", "0.17.0", "linux"));
-      Map<JobKind, Long> ends = new EnumMap<>(JobKind.class);
-      ends.put(JobKind.BACKUP, t0 + 1_000 * i + 123);
-      lastJob.put(id, ends);
-    }
-    Settings.Agents agents = new Settings.Agents(Duration.ofSeconds(10), Duration.ofHours(1), Duration.ofMinutes(1),
-        1 << 20, Duration.ofHours(1));
     tracker = testKit.spawn(JobTracker.create());
     tracker.tell(new JobTracker.RecordJobFinished(JobKind.BACKUP, JobStatus.SUCCEEDED, Duration.ofSeconds(42)));
-    fleet = testKit.spawn(Fleet.create(agents, new Settings.Alerts(Duration.ofDays(365), Duration.ofHours(1)),
-        new Fleet.Stores(new HostStore(db), new JobStore(db), new AlertStore(db)), tracker,
-        new Fleet.Initial(hosts, new JobStore.Latest(lastJob, Map.of(), Map.of()), List.of()), () -> t0));
+    view = testKit.spawn(NodeHosts.create(new HostStore(db)));
+    for (int i = 0; i < HOSTS; i++) {
+      String id = UUID.randomUUID().toString();
+      String name = "hôte-" + i;
+      view.tell(new NodeHosts.Put(new HostView(id, name, false, t0 + i, "agent-1", "0.17.0", "linux", t0),
+          new HostSample(name, false, t0 + i, Map.of(JobKind.BACKUP, t0 + 1_000 * i + 123), Map.of(), -1, 0,
+              "agent-1", "0.17.0", "linux"), Set.of()));
+    }
   }
 
   @AfterAll
@@ -106,7 +103,12 @@ class MetricsRoutesStreamingTest {
 
   private static MetricsRoutes routes(int maxInFlight, Duration unsentGrace) {
     return new MetricsRoutes(new ScrapeGuard.ScrapePolicy(Optional.of(TOKEN), Optional.empty(), List.of(), List.of()),
-        new ScrapeDirectives(), tracker, fleet, WAIT, testKit.system().scheduler(), maxInFlight, unsentGrace);
+        new ScrapeDirectives(), tracker, MetricsRoutesStreamingTest::sample, null, WAIT, testKit.system().scheduler(),
+        maxInFlight, unsentGrace);
+  }
+
+  private static CompletionStage<FleetSample> sample() {
+    return AskPattern.ask(view, NodeHosts.GetSample::new, WAIT, testKit.system().scheduler());
   }
 
   private static Function<HttpRequest, CompletionStage<HttpResponse>> handler(MetricsRoutes routes) {
@@ -137,8 +139,7 @@ class MetricsRoutesStreamingTest {
   private static byte[] expected(MetricsTextWriter writer) throws Exception {
     JobDurations jobs = AskPattern.<JobTracker.Command, JobDurations>ask(tracker, JobTracker.GetSnapshot::new, WAIT,
         testKit.system().scheduler()).toCompletableFuture().get();
-    FleetSample sample = AskPattern.<Fleet.Command, FleetSample>ask(fleet, Fleet.GetSample::new, WAIT,
-        testKit.system().scheduler()).toCompletableFuture().get();
+    FleetSample sample = sample().toCompletableFuture().get();
     return writer.toBytes(ServerMetrics.build(jobs, sample, BuildInfo.current()));
   }
 

@@ -59,6 +59,10 @@ public final class StreamingAgent implements AutoCloseable {
   private final AtomicLong welcomes = new AtomicLong();
   private final Thread thread;
   private volatile boolean gate;
+  /** 0: no heartbeats; else a heartbeat goes out when nothing was sent for this long. */
+  private volatile long heartbeatNanos;
+  /** 0: new jobs as fast as the window allows; else at most one new job this often. */
+  private volatile long jobNanos;
   private volatile boolean paused;
   private volatile boolean stopped;
   private volatile boolean connected;
@@ -73,6 +77,18 @@ public final class StreamingAgent implements AutoCloseable {
     this.thread = new Thread(this::run, "streaming-agent-" + hostname);
     this.thread.setDaemon(true);
     this.thread.start();
+  }
+
+  /** Sends a heartbeat whenever nothing else was sent for {@code every}, as the real agent does. */
+  public StreamingAgent heartbeatEvery(Duration every) {
+    heartbeatNanos = every.toNanos();
+    return this;
+  }
+
+  /** Starts at most one new job every {@code every} (resends are not held back). */
+  public StreamingAgent jobEvery(Duration every) {
+    jobNanos = every.toNanos();
+    return this;
   }
 
   public String hostname() {
@@ -206,17 +222,27 @@ public final class StreamingAgent implements AutoCloseable {
       resend = new ArrayList<>(outbox.values());
     }
     for (String frame : resend) send(ws, frame);
+    long lastSent = System.nanoTime();
+    long lastJob = 0;
     while (!stopped && gate && !s.closed.isDone()) {
       String[] job;
       synchronized (lock) {
-        if (paused || outbox.size() + 2 > window) {
+        if (paused || outbox.size() + 2 > window || (jobNanos > 0 && System.nanoTime() - lastJob < jobNanos)) {
           lock.wait(20);
-          continue;
+          job = null;
+        } else {
+          job = nextJob();
         }
-        job = nextJob();
       }
-      send(ws, job[0]);
-      send(ws, job[1]);
+      if (job != null) {
+        send(ws, job[0]);
+        send(ws, job[1]);
+        lastSent = System.nanoTime();
+        lastJob = lastSent;
+      } else if (heartbeatNanos > 0 && System.nanoTime() - lastSent >= heartbeatNanos) {
+        send(ws, "{\"type\":\"heartbeat\"}");
+        lastSent = System.nanoTime();
+      }
     }
   }
 

@@ -60,10 +60,13 @@ public final class TestServer implements AutoCloseable {
         certFile == null ? null : TestCerts.trusting(Path.of(certFile)));
   }
 
-  /** Stops gracefully and starts again on the same data dir and port. */
-  public void restart() throws Exception {
+  /** Stops gracefully and starts again on the same data dir and port; returns how long the stop took. */
+  public java.time.Duration restart() throws Exception {
+    long t0 = System.nanoTime();
     server.stop();
+    java.time.Duration stop = java.time.Duration.ofNanos(System.nanoTime() - t0);
     boot();
+    return stop;
   }
 
   public static int freePort() throws IOException {

@@ -9,13 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.BuildInfo;
-import io.resticmanager.agents.AgentConnection;
-import io.resticmanager.agents.Frame;
 import io.resticmanager.config.Settings;
 import io.resticmanager.jobs.JobDurations;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
-import io.resticmanager.jobs.JobTracker;
 import io.resticmanager.metrics.FleetSample;
 import io.resticmanager.metrics.HostSample;
 import io.resticmanager.metrics.PrometheusTextWriter;
@@ -32,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,11 +49,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link Fleet} with probes for the agent connections and the job tracker, on a real SQLite store. Time is a
- * test clock the fleet reads; its timers are real but short, so a deadline passes when the test moves the
- * clock and the next tick looks.
+ * {@link HostEntity}s (spawned directly, one per host, as sharding would) and the node's {@link NodeHosts}
+ * they publish to, with probes for the agent connections, on a real SQLite store. Time is a test clock the
+ * entities read; their timers are real but short, so a deadline passes when the test moves the clock and
+ * the next tick looks.
  */
-class FleetTest {
+class HostEntityTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
   private static final long T0 = Instant.parse("2026-11-01T00:00:00Z").toEpochMilli();
   private static final Duration WAIT = Duration.ofSeconds(10);
@@ -69,8 +68,10 @@ class FleetTest {
   private final AtomicLong now = new AtomicLong(T0);
   /** When set, counted down at every read of the clock. */
   private volatile CountDownLatch clockReads;
-  private TestProbe<JobTracker.Command> tracker;
-  private ActorRef<Fleet.Command> fleet;
+  private ActorRef<NodeHosts.Command> view;
+  private HostEntity.Deps deps;
+  /** The running entity of each host id, spawned on first use. */
+  private final Map<String, ActorRef<HostEntity.Command>> entities = new HashMap<>();
 
   @AfterAll
   static void shutdown() {
@@ -83,33 +84,35 @@ class FleetTest {
     hosts = new HostStore(db);
     jobs = new JobStore(db);
     alerts = new AlertStore(db);
-    tracker = testKit.createTestProbe();
   }
 
   @AfterEach
   void close() {
-    if (fleet != null) testKit.stop(fleet);
+    stopAll();
     db.close();
   }
 
-  // ------------------------------------------------------------------ jobs and the job tracker
+  // ------------------------------------------------------------------ jobs
 
   @Test
-  void aNewlyStoredFinishIsToldToTheJobTrackerOnceAndADuplicateNever() {
+  void aNewlyStoredFinishSaysWhatToRecordOnceAndADuplicateNothing() {
     HostRow h = enroll("web-1", T0);
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
     connect(h, testKit.createTestProbe());
     UUID job = UUID.randomUUID();
 
-    assertEquals(Fleet.JobReply.Outcome.STORED, startJob(h, job, JobKind.BACKUP, T0));
-    assertEquals(Fleet.JobReply.Outcome.DUPLICATE, startJob(h, job, JobKind.BACKUP, T0 - 5_000));
-    assertEquals(Fleet.JobReply.Outcome.STORED, finishJob(h, job, JobStatus.SUCCEEDED, T0 + 42_500));
-    assertEquals(new JobTracker.RecordJobFinished(JobKind.BACKUP, JobStatus.SUCCEEDED, Duration.ofMillis(42_500)),
-        tracker.receiveMessage(WAIT));
+    assertEquals(HostEntity.JobReply.Outcome.STORED, startJob(h, job, JobKind.BACKUP, T0));
+    assertEquals(HostEntity.JobReply.Outcome.DUPLICATE, startJob(h, job, JobKind.BACKUP, T0 - 5_000));
+    HostEntity.JobReply first = finish(h, job, JobStatus.SUCCEEDED, T0 + 42_500);
+    assertEquals(HostEntity.JobReply.Outcome.STORED, first.outcome());
+    assertEquals(new HostEntity.Recorded(JobKind.BACKUP, JobStatus.SUCCEEDED, 42.5), first.recorded());
 
-    assertEquals(Fleet.JobReply.Outcome.DUPLICATE, finishJob(h, job, JobStatus.SUCCEEDED, T0 + 42_500));
-    assertEquals(Fleet.JobReply.Outcome.DUPLICATE, finishJob(h, job, JobStatus.FAILED, T0 + 99_000));
-    tracker.expectNoMessage(Duration.ofMillis(300));
+    HostEntity.JobReply again = finish(h, job, JobStatus.SUCCEEDED, T0 + 42_500);
+    assertEquals(HostEntity.JobReply.Outcome.DUPLICATE, again.outcome());
+    assertEquals(null, again.recorded());
+    HostEntity.JobReply other = finish(h, job, JobStatus.FAILED, T0 + 99_000);
+    assertEquals(HostEntity.JobReply.Outcome.DUPLICATE, other.outcome());
+    assertEquals(null, other.recorded());
   }
 
   @Test
@@ -118,19 +121,28 @@ class FleetTest {
     HostRow b = enroll("b", T0);
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
     UUID job = UUID.randomUUID();
-    assertEquals(Fleet.JobReply.Outcome.UNKNOWN_JOB, finishJob(a, job, JobStatus.SUCCEEDED, T0));
-    assertEquals(Fleet.JobReply.Outcome.STORED, startJob(a, job, JobKind.CHECK, T0));
-    assertEquals(Fleet.JobReply.Outcome.CONFLICT, startJob(b, job, JobKind.CHECK, T0));
-    assertEquals(Fleet.JobReply.Outcome.UNKNOWN_JOB, finishJob(b, job, JobStatus.SUCCEEDED, T0));
-    tracker.expectNoMessage(Duration.ofMillis(300));
+    assertEquals(HostEntity.JobReply.Outcome.UNKNOWN_JOB, finishJob(a, job, JobStatus.SUCCEEDED, T0));
+    assertEquals(HostEntity.JobReply.Outcome.STORED, startJob(a, job, JobKind.CHECK, T0));
+    assertEquals(HostEntity.JobReply.Outcome.CONFLICT, startJob(b, job, JobKind.CHECK, T0));
+    HostEntity.JobReply foreign = finish(b, job, JobStatus.SUCCEEDED, T0);
+    assertEquals(HostEntity.JobReply.Outcome.UNKNOWN_JOB, foreign.outcome());
+    assertEquals(null, foreign.recorded());
   }
 
   @Test
-  void aJobEventOfAnUnknownHostFails() {
+  void anEntityOfAnUnknownHostRefusesEverythingAndStops() {
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
     HostRow ghost = new HostRow(UUID.randomUUID().toString(), "ghost", T0, 0, "", "", "");
-    assertEquals(Fleet.JobReply.Outcome.FAILED, startJob(ghost, UUID.randomUUID(), JobKind.BACKUP, T0));
-    assertEquals(Fleet.JobReply.Outcome.FAILED, finishJob(ghost, UUID.randomUUID(), JobStatus.FAILED, T0));
+    TestProbe<AgentLink> conn = testKit.createTestProbe();
+    ActorRef<HostEntity.Command> e = entity(ghost.id());
+    e.tell(new HostEntity.AgentConnected(hello(), conn.getRef()));
+    assertEquals(HostEntity.JobReply.Outcome.FAILED, startJob(ghost, UUID.randomUUID(), JobKind.BACKUP, T0));
+    assertEquals(HostEntity.JobReply.Outcome.FAILED, finishJob(ghost, UUID.randomUUID(), JobStatus.FAILED, T0));
+    conn.expectMessage(WAIT, AgentLink.Revoked.INSTANCE);
+    TestProbe<HostEntity.HostReply> reply = testKit.createTestProbe();
+    e.tell(new HostEntity.GetHost(reply.getRef()));
+    assertEquals(HostEntity.NoSuchHost.INSTANCE, reply.receiveMessage(WAIT));
+    assertEquals(List.of(), sample().hosts());
   }
 
   // ------------------------------------------------------------------ connections
@@ -139,17 +151,17 @@ class FleetTest {
   void aNewerConnectionReplacesTheOlderWhichIsToldReplaced() {
     HostRow h = enroll("db-1", T0);
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
-    TestProbe<AgentConnection.Command> first = testKit.createTestProbe();
-    TestProbe<AgentConnection.Command> second = testKit.createTestProbe();
+    TestProbe<AgentLink> first = testKit.createTestProbe();
+    TestProbe<AgentLink> second = testKit.createTestProbe();
     connect(h, first);
     connect(h, second);
 
-    first.expectMessage(WAIT, AgentConnection.Replaced.INSTANCE);
-    fleet.tell(new Fleet.AgentDisconnected(h.id(), first.getRef()));
+    first.expectMessage(WAIT, AgentLink.Replaced.INSTANCE);
+    entity(h.id()).tell(new HostEntity.AgentDisconnected(first.getRef()));
     assertTrue(view(h).online(), "the replaced connection's end leaves the host online");
     second.expectNoMessage(Duration.ofMillis(100));
 
-    fleet.tell(new Fleet.AgentDisconnected(h.id(), second.getRef()));
+    entity(h.id()).tell(new HostEntity.AgentDisconnected(second.getRef()));
     assertFalse(view(h).online());
   }
 
@@ -157,7 +169,7 @@ class FleetTest {
   void aConnectionActorThatStopsTakesTheHostOffline() throws Exception {
     HostRow h = enroll("db-2", T0);
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
-    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    TestProbe<AgentLink> conn = testKit.createTestProbe();
     connect(h, conn);
     assertTrue(view(h).online());
     conn.stop();
@@ -165,36 +177,73 @@ class FleetTest {
   }
 
   @Test
+  void aFrameFromASocketTheEntityDoesNotKnowReattachesIt() {
+    HostRow h = enroll("moved", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    TestProbe<AgentLink> conn = testKit.createTestProbe();
+    now.addAndGet(500);
+    entity(h.id()).tell(new HostEntity.AgentSeen(conn.getRef()));
+    HostView v = view(h);
+    assertTrue(v.online());
+    assertEquals(T0 + 500, v.lastSeenAt());
+    HostEntity.JobSent sent = assertInstanceOf(HostEntity.JobSent.class, runJob(h.id(), JobKind.CHECK));
+    assertEquals(new AgentLink.RunJob(sent.jobId(), JobKind.CHECK), conn.receiveMessage(WAIT));
+  }
+
+  @Test
+  void aStartingEntityAsksEveryNodesSocketDirectoryForItsHostsSocket() {
+    HostRow h = enroll("found", T0);
+    TestProbe<AgentLink.Locate> directory = testKit.createTestProbe();
+    testKit.system().receptionist().tell(
+        org.apache.pekko.actor.typed.receptionist.Receptionist.register(AgentLink.DIRECTORY, directory.getRef()));
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    assertEquals(new AgentLink.Locate(h.id()), directory.receiveMessage(WAIT));
+  }
+
+  @Test
   void removingAHostRevokesItsConnectionAndForgetsIt() {
     HostRow h = enroll("gone", T0);
     HostRow stays = enroll("stays", T0);
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
-    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    awaitHosts(2);
+    TestProbe<AgentLink> conn = testKit.createTestProbe();
     connect(h, conn);
 
-    assertEquals(new Fleet.Removed(true), remove(h.id()));
-    conn.expectMessage(WAIT, AgentConnection.Revoked.INSTANCE);
+    assertEquals(new HostEntity.Removed(true), remove(h.id()));
+    conn.expectMessage(WAIT, AgentLink.Revoked.INSTANCE);
     assertEquals(List.of("stays"), sample().hosts().stream().map(HostSample::name).toList());
-    assertEquals(List.of(stays.id()), hostList().stream().map(Fleet.HostView::id).toList());
-    assertEquals(new Fleet.Removed(false), remove(h.id()));
+    assertEquals(new HostEntity.Removed(false), remove(h.id()));
     assertEquals(Optional.empty(), await(hosts.hostOfAgentToken("anything")));
+    assertEquals(List.of(stays.id()), await(hosts.ids()));
 
-    TestProbe<AgentConnection.Command> late = testKit.createTestProbe();
-    connect(h, late);
-    late.expectMessage(WAIT, AgentConnection.Revoked.INSTANCE);
+    TestProbe<AgentLink> late = testKit.createTestProbe();
+    entity(h.id()).tell(new HostEntity.AgentConnected(hello(), late.getRef()));
+    late.expectMessage(WAIT, AgentLink.Revoked.INSTANCE);
   }
 
   @Test
   void runningAJobSendsCommandRunToTheConnectionOrSaysWhyNot() {
     HostRow h = enroll("runner", T0);
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
-    assertInstanceOf(Fleet.HostOffline.class, runJob(h.id(), JobKind.BACKUP));
-    assertInstanceOf(Fleet.NoSuchHost.class, runJob("nope", JobKind.BACKUP));
+    assertEquals(HostEntity.HostOffline.INSTANCE, runJob(h.id(), JobKind.BACKUP));
+    assertEquals(HostEntity.NoSuchHost.INSTANCE, runJob(UUID.randomUUID().toString(), JobKind.BACKUP));
 
-    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    TestProbe<AgentLink> conn = testKit.createTestProbe();
     connect(h, conn);
-    Fleet.JobSent sent = assertInstanceOf(Fleet.JobSent.class, runJob(h.id(), JobKind.PRUNE));
-    assertEquals(new AgentConnection.Send(new Frame.CommandRun(sent.jobId(), JobKind.PRUNE)), conn.receiveMessage(WAIT));
+    HostEntity.JobSent sent = assertInstanceOf(HostEntity.JobSent.class, runJob(h.id(), JobKind.PRUNE));
+    assertEquals(new AgentLink.RunJob(sent.jobId(), JobKind.PRUNE), conn.receiveMessage(WAIT));
+  }
+
+  @Test
+  void aHostIsShownAsTheApiShowsIt() {
+    HostRow h = enroll("shown", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    assertEquals(new HostView(h.id(), "shown", false, 0, "", "", "", T0), view(h));
+    connect(h, testKit.createTestProbe());
+    assertEquals(new HostView(h.id(), "shown", true, T0, "agent-9", "0.17.0", "linux", T0), view(h));
+    TestProbe<HostEntity.HostReply> reply = testKit.createTestProbe();
+    entity(UUID.randomUUID().toString()).tell(new HostEntity.GetHost(reply.getRef()));
+    assertEquals(HostEntity.NoSuchHost.INSTANCE, reply.receiveMessage(WAIT));
   }
 
   // ------------------------------------------------------------------ what /metrics sees
@@ -204,10 +253,9 @@ class FleetTest {
     HostRow a = enroll("alpha", T0);
     HostRow b = enroll("beta", T0);
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
-    FleetSample empty = sample();
-    assertEquals(0, empty.agentsConnected());
+    FleetSample empty = awaitHosts(2);
+    assertEquals(0, online(empty));
     assertEquals(Map.of(), empty.openAlertsByKind());
-    assertEquals(2, empty.hosts().size());
 
     connect(a, testKit.createTestProbe());
     UUID ok = UUID.randomUUID();
@@ -221,9 +269,9 @@ class FleetTest {
     finishJob(a, badBackup, JobStatus.FAILED, T0 + 50_000);
 
     FleetSample s = sample();
-    assertEquals(1, s.agentsConnected());
+    assertEquals(1, online(s));
     assertEquals(Map.of(AlertKind.CHECK_FAILED, 1, AlertKind.BACKUP_FAILED, 1), s.openAlertsByKind());
-    HostSample alpha = s.hosts().stream().filter(x -> x.name().equals("alpha")).findFirst().orElseThrow();
+    HostSample alpha = host(s, "alpha");
     assertTrue(alpha.online());
     assertEquals(T0, alpha.lastSeenEpochMillis());
     assertEquals(Map.of(JobKind.BACKUP, T0 + 50_000, JobKind.CHECK, T0 + 30_000), alpha.lastJobEpochMillis());
@@ -233,7 +281,7 @@ class FleetTest {
     assertEquals("agent-9", alpha.agentVersion());
     assertEquals("0.17.0", alpha.resticVersion());
     assertEquals("linux", alpha.os());
-    HostSample beta = s.hosts().stream().filter(x -> x.name().equals("beta")).findFirst().orElseThrow();
+    HostSample beta = host(s, "beta");
     assertFalse(beta.online());
     assertEquals(-1, beta.lastSeenEpochMillis());
     assertEquals(-1, beta.lastBackupAddedBytes());
@@ -242,7 +290,7 @@ class FleetTest {
   }
 
   @Test
-  void hostsJobsAndOpenAlertsAreLoadedFromTheStoreAtStart() {
+  void hostsJobsAndOpenAlertsAreLoadedFromTheStoreWhenTheEntityStartsAgain() {
     HostRow h = enroll("persist", T0);
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
     connect(h, testKit.createTestProbe());
@@ -253,10 +301,10 @@ class FleetTest {
     startJob(h, bad, JobKind.PRUNE, T0 + 2_000);
     finishJob(h, bad, JobStatus.FAILED, T0 + 3_000);
     FleetSample before = sample();
-    testKit.stop(fleet);
+    stopAll();
 
     start(LONG, Duration.ofHours(26), Duration.ofHours(1));
-    FleetSample after = sample();
+    FleetSample after = awaitHosts(1);
     assertEquals(before.openAlertsByKind(), after.openAlertsByKind());
     HostSample was = before.hosts().get(0);
     HostSample is = after.hosts().get(0);
@@ -266,6 +314,36 @@ class FleetTest {
     assertEquals(was.lastBackupAddedBytes(), is.lastBackupAddedBytes());
     assertEquals(was.openAlerts(), is.openAlerts());
     assertEquals(was.agentVersion(), is.agentVersion());
+  }
+
+  @Test
+  void anEntityHandedOffLeavesTheNodesView() throws Exception {
+    HostRow h = enroll("leaving", T0);
+    enroll("staying", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    awaitHosts(2);
+    entity(h.id()).tell(HostEntity.HandOff.INSTANCE);
+    awaitSample(s -> names(s).equals(List.of("staying")));
+  }
+
+  @Test
+  void aHandOffWaitsForTheWritesInFlightSoTheNextIncarnationSeesThem() throws Exception {
+    HostRow h = enroll("moving", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    connect(h, testKit.createTestProbe());
+    UUID job = UUID.randomUUID();
+    CountDownLatch writer = stallWriter();
+    TestProbe<HostEntity.JobReply> started = testKit.createTestProbe();
+    entity(h.id()).tell(new HostEntity.StartJob(new HostEntity.JobStart(job, JobKind.BACKUP, T0), started.getRef()));
+    entity(h.id()).tell(HostEntity.HandOff.INSTANCE);
+    // Still running: it answers, and only then stops (the view forgets it).
+    view(h);
+    started.expectNoMessage(Duration.ofMillis(200));
+    writer.countDown();
+    assertEquals(HostEntity.JobReply.Outcome.STORED, started.receiveMessage(WAIT).outcome());
+    awaitSample(s -> s.hosts().isEmpty());
+    // The next incarnation finds the start stored.
+    assertEquals(HostEntity.JobReply.Outcome.STORED, finishJob(h, job, JobStatus.SUCCEEDED, T0 + 1_000));
   }
 
   // ------------------------------------------------------------------ the sample is kept until it changes
@@ -279,16 +357,18 @@ class FleetTest {
     UUID job = UUID.randomUUID();
     startJob(h, job, JobKind.BACKUP, T0);
     finishJob(h, job, JobStatus.FAILED, T0 + 1_000);
+    awaitHosts(2);
     FleetSample first = sample();
 
     // None of these changes what /metrics shows.
-    assertEquals(Fleet.JobReply.Outcome.STORED, startJob(h, UUID.randomUUID(), JobKind.CHECK, T0 + 2_000));
-    assertInstanceOf(Fleet.JobSent.class, runJob(h.id(), JobKind.CHECK));
-    hostList();
+    assertEquals(HostEntity.JobReply.Outcome.STORED, startJob(h, UUID.randomUUID(), JobKind.CHECK, T0 + 2_000));
+    assertInstanceOf(HostEntity.JobSent.class, runJob(h.id(), JobKind.CHECK));
+    view(h);
     AlertRow open = openAlerts().get(0);
     AlertRow acked = await(alerts.acknowledge(open.id(), T0 + 3_000)).orElseThrow();
-    fleet.tell(new Fleet.AlertAcknowledged(acked));
-    assertEquals(new Fleet.Removed(false), remove("no-such-host"));
+    entity(h.id()).tell(new HostEntity.AlertAcknowledged(acked));
+    assertEquals(new HostEntity.Removed(false), remove(UUID.randomUUID().toString()));
+    view(h);
 
     assertSame(first, sample());
     assertEquals(Map.of(AlertKind.BACKUP_FAILED, 1), first.openAlertsByKind());
@@ -299,15 +379,15 @@ class FleetTest {
     HostRow h = enroll("busy", T0);
     HostRow other = enroll("bystander", T0);
     start(Duration.ofMillis(800), Duration.ofHours(26), Duration.ofHours(1));
-    FleetSample s = sample();
+    FleetSample s = awaitHosts(2);
     HostSample bystander = host(s, "bystander");
     assertFalse(host(s, "busy").online());
 
     // Hello: online, versions, last seen.
-    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    TestProbe<AgentLink> conn = testKit.createTestProbe();
     connect(h, conn);
     s = changedSample(s);
-    assertEquals(1, s.agentsConnected());
+    assertEquals(1, online(s));
     assertTrue(host(s, "busy").online());
     assertEquals("agent-9", host(s, "busy").agentVersion());
     assertEquals(T0, host(s, "busy").lastSeenEpochMillis());
@@ -315,14 +395,16 @@ class FleetTest {
 
     // A frame: last seen.
     now.addAndGet(100);
-    fleet.tell(new Fleet.AgentSeen(h.id()));
+    entity(h.id()).tell(new HostEntity.AgentSeen(conn.getRef()));
+    view(h);
     s = changedSample(s);
     assertEquals(T0 + 100, host(s, "busy").lastSeenEpochMillis());
 
     // A hello with other versions, on a new connection that replaces the old.
-    TestProbe<AgentConnection.Command> conn2 = testKit.createTestProbe();
-    fleet.tell(new Fleet.AgentConnected(h.id(), new Frame.Hello(1, "agent-10", "0.18.0", "busy", "freebsd"),
+    TestProbe<AgentLink> conn2 = testKit.createTestProbe();
+    entity(h.id()).tell(new HostEntity.AgentConnected(new HostEntity.AgentHello("agent-10", "0.18.0", "freebsd"),
         conn2.getRef()));
+    view(h);
     s = changedSample(s);
     assertEquals(List.of("agent-10", "0.18.0", "freebsd"), List.of(host(s, "busy").agentVersion(),
         host(s, "busy").resticVersion(), host(s, "busy").os()));
@@ -356,13 +438,14 @@ class FleetTest {
     assertEquals(now.get() + 30, host(s, "busy").lastSuccessEpochMillis().get(JobKind.CHECK));
 
     // The connection ends.
-    fleet.tell(new Fleet.AgentDisconnected(h.id(), conn2.getRef()));
+    entity(h.id()).tell(new HostEntity.AgentDisconnected(conn2.getRef()));
+    view(h);
     s = changedSample(s);
     assertFalse(host(s, "busy").online());
-    assertEquals(0, s.agentsConnected());
+    assertEquals(0, online(s));
 
     // A connection actor that stops.
-    TestProbe<AgentConnection.Command> conn3 = testKit.createTestProbe();
+    TestProbe<AgentLink> conn3 = testKit.createTestProbe();
     connect(h, conn3);
     s = changedSample(s);
     assertTrue(host(s, "busy").online());
@@ -370,13 +453,14 @@ class FleetTest {
     Await.until(WAIT, this::sample, x -> !host(x, "busy").online());
 
     // A silent connection the liveness check drops; then, once stored, the agent_offline alerts it raises.
-    TestProbe<AgentConnection.Command> conn4 = testKit.createTestProbe();
+    TestProbe<AgentLink> conn4 = testKit.createTestProbe();
     connect(h, conn4);
     s = changedSample(s);
     assertTrue(host(s, "busy").online());
     CountDownLatch writer = stallWriter();
     now.addAndGet(1_000);
-    conn4.expectMessage(WAIT, AgentConnection.Silent.INSTANCE);
+    conn4.expectMessage(WAIT, AgentLink.Silent.INSTANCE);
+    view(h);
     s = changedSample(s);
     assertFalse(host(s, "busy").online());
     assertEquals(Map.of(), s.openAlertsByKind());
@@ -386,16 +470,16 @@ class FleetTest {
     // Enrolment and removal.
     s = sample();
     HostRow late = enroll("late", now.get());
-    fleet.tell(new Fleet.HostEnrolled(late));
+    view(late);
     s = changedSample(s);
     assertEquals(List.of("busy", "bystander", "late"), names(s));
-    assertEquals(new Fleet.Removed(true), remove(other.id()));
+    assertEquals(new HostEntity.Removed(true), remove(other.id()));
     s = changedSample(s);
     assertEquals(List.of("busy", "late"), names(s));
   }
 
   /**
-   * A new sample, whose rows (which the fleet keeps rendered, re-rendering only changed hosts) are those its
+   * A new sample, whose rows (which the view keeps rendered, re-rendering only changed hosts) are those its
    * hosts render afresh.
    */
   private FleetSample changedSample(FleetSample previous) {
@@ -403,7 +487,7 @@ class FleetTest {
     assertNotSame(previous, next, "a change gives a new sample");
     assertNotNull(next.rendered());
     assertEquals(exposition(new FleetSample(next.hosts(), next.agentsConnected(), next.openAlertsByKind())),
-        exposition(next), "the fleet's kept rows are its hosts' rows");
+        exposition(next), "the view's kept rows are its hosts' rows");
     return next;
   }
 
@@ -416,6 +500,10 @@ class FleetTest {
     return s.hosts().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow();
   }
 
+  private static int online(FleetSample s) {
+    return (int) s.hosts().stream().filter(HostSample::online).count();
+  }
+
   private static List<String> names(FleetSample s) {
     return s.hosts().stream().map(HostSample::name).sorted().toList();
   }
@@ -426,16 +514,16 @@ class FleetTest {
   void aSilentHostIsToldSilentAndRaisesAgentOfflineAndAReconnectResolvesIt() throws Exception {
     HostRow h = enroll("quiet", T0);
     start(Duration.ofMillis(800), Duration.ofHours(26), Duration.ofHours(1));
-    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    TestProbe<AgentLink> conn = testKit.createTestProbe();
     connect(h, conn);
 
     now.addAndGet(700);
-    fleet.tell(new Fleet.AgentSeen(h.id()));
+    entity(h.id()).tell(new HostEntity.AgentSeen(conn.getRef()));
     assertEquals(T0 + 700, view(h).lastSeenAt());
     now.addAndGet(700);
     conn.expectNoMessage(Duration.ofMillis(500));
     now.addAndGet(200);
-    conn.expectMessage(WAIT, AgentConnection.Silent.INSTANCE);
+    conn.expectMessage(WAIT, AgentLink.Silent.INSTANCE);
     awaitSample(s -> s.openAlertsByKind().equals(Map.of(AlertKind.AGENT_OFFLINE, 1)));
     assertFalse(view(h).online());
     AlertRow open = openAlerts().get(0);
@@ -448,15 +536,15 @@ class FleetTest {
   }
 
   @Test
-  void aHostNeverHeardFromIsCountedFromItsEnrolmentNotFromTheServerStart() throws Exception {
+  void aHostNeverHeardFromIsCountedFromItsEnrolmentNotFromTheEntitysStart() throws Exception {
     HostRow old = enroll("old", T0);
     start(Duration.ofMillis(800), Duration.ofHours(26), Duration.ofHours(1));
     HostRow fresh = enroll("fresh", T0 + 600_000);
-    fleet.tell(new Fleet.HostEnrolled(fresh));
-    sample();
+    view(fresh);
+    // Both entities started (and took their start time) before the clock moves.
+    awaitHosts(2);
     now.set(T0 + 600_000);
 
-    // The same tick looks at both hosts: once the old one is alerted, the fresh one has been judged.
     Await.until(WAIT, this::openAlerts, l -> l.stream().anyMatch(a -> a.hostId().equals(old.id())));
     awaitSample(s -> s.openAlertsByKind().equals(Map.of(AlertKind.AGENT_OFFLINE, 1)));
     assertEquals(List.of(old.id()), openAlerts().stream().map(AlertRow::hostId).toList());
@@ -469,20 +557,21 @@ class FleetTest {
   void aReconnectWhileTheOfflineAlertIsStillBeingStoredResolvesIt() throws Exception {
     HostRow h = enroll("flappy", T0);
     start(Duration.ofMillis(800), Duration.ofHours(26), Duration.ofHours(1));
-    TestProbe<AgentConnection.Command> conn = testKit.createTestProbe();
+    TestProbe<AgentLink> conn = testKit.createTestProbe();
     connect(h, conn);
 
     CountDownLatch writer = stallWriter();
     now.addAndGet(1_000);
-    conn.expectMessage(WAIT, AgentConnection.Silent.INSTANCE);
+    conn.expectMessage(WAIT, AgentLink.Silent.INSTANCE);
     // The raise is queued behind the stalled write; the agent is back before it is stored.
-    fleet.tell(new Fleet.AgentConnected(h.id(), hello(h), testKit.<AgentConnection.Command>createTestProbe().getRef()));
-    sample();
+    TestProbe<AgentLink> again = testKit.createTestProbe();
+    entity(h.id()).tell(new HostEntity.AgentConnected(hello(), again.getRef()));
+    view(h);
     writer.countDown();
     await(db.flush());
 
     assertEquals(List.of(), openAlerts());
-    awaitSample(s -> s.openAlertsByKind().isEmpty() && s.agentsConnected() == 1);
+    awaitSample(s -> s.openAlertsByKind().isEmpty() && online(s) == 1);
   }
 
   // ------------------------------------------------------------------ backup_stale
@@ -520,17 +609,17 @@ class FleetTest {
     startJob(h, job, JobKind.BACKUP, T0);
 
     CountDownLatch writer = stallWriter();
-    TestProbe<Fleet.JobReply> reply = testKit.createTestProbe();
+    TestProbe<HostEntity.JobReply> reply = testKit.createTestProbe();
     long end = T0 + Duration.ofHours(26).toMillis();
-    fleet.tell(new Fleet.FinishJob(h.id(), finished(job, JobStatus.SUCCEEDED, end), reply.getRef()));
-    sample();
+    entity(h.id()).tell(new HostEntity.FinishJob(end(job, JobStatus.SUCCEEDED, end), reply.getRef()));
+    view(h);
     // The success is queued behind the stalled write; now a staleness check runs before it is stored.
     CountDownLatch reads = new CountDownLatch(3);
     clockReads = reads;
     now.set(end);
     assertTrue(reads.await(10, TimeUnit.SECONDS), "a staleness check ran");
     writer.countDown();
-    assertEquals(Fleet.JobReply.Outcome.STORED, reply.receiveMessage(WAIT).outcome());
+    assertEquals(HostEntity.JobReply.Outcome.STORED, reply.receiveMessage(WAIT).outcome());
     clockReads = null;
     await(db.flush());
 
@@ -539,16 +628,31 @@ class FleetTest {
 
   // ------------------------------------------------------------------ helpers
 
+  /** The node's view and one entity per stored host, as the keeper starts them. */
   private void start(Duration offlineAfter, Duration backupMaxAge, Duration checkInterval) {
     Settings.Agents agents = new Settings.Agents(Duration.ofSeconds(10), offlineAfter,
-        offlineAfter.dividedBy(2), 1 << 20, Duration.ofHours(1));
+        offlineAfter.dividedBy(2), 1 << 20, Duration.ofHours(1), Duration.ofSeconds(30));
     Settings.Alerts rules = new Settings.Alerts(backupMaxAge, checkInterval);
-    fleet = testKit.spawn(Fleet.create(agents, rules, new Fleet.Stores(hosts, jobs, alerts), tracker.getRef(),
-        Fleet.Initial.load(db), () -> {
-          CountDownLatch l = clockReads;
-          if (l != null) l.countDown();
-          return now.get();
-        }));
+    view = testKit.spawn(NodeHosts.create(hosts));
+    deps = new HostEntity.Deps(agents, rules, hosts, jobs, alerts, view, () -> {
+      CountDownLatch l = clockReads;
+      if (l != null) l.countDown();
+      return now.get();
+    });
+    for (String id : await(hosts.ids())) entity(id).tell(HostEntity.Wake.INSTANCE);
+  }
+
+  /** The host's entity behind a {@link TestShard}, which starts it anew after it passivates. */
+  private ActorRef<HostEntity.Command> entity(String hostId) {
+    return entities.computeIfAbsent(hostId,
+        id -> testKit.spawn(TestShard.of(shard -> HostEntity.create(id, deps, shard))));
+  }
+
+  private void stopAll() {
+    entities.values().forEach(testKit::stop);
+    entities.clear();
+    if (view != null) testKit.stop(view);
+    view = null;
   }
 
   private HostRow enroll(String name, long at) {
@@ -557,65 +661,75 @@ class FleetTest {
     return assertInstanceOf(HostStore.Enrolled.class, o).host();
   }
 
-  private static Frame.Hello hello(HostRow h) {
-    return new Frame.Hello(1, "agent-9", "0.17.0", h.name(), "linux");
+  private static HostEntity.AgentHello hello() {
+    return new HostEntity.AgentHello("agent-9", "0.17.0", "linux");
   }
 
-  /** Connects and waits until the fleet has taken it in, so the test clock can move on. */
-  private void connect(HostRow h, TestProbe<AgentConnection.Command> conn) {
-    fleet.tell(new Fleet.AgentConnected(h.id(), hello(h), conn.getRef()));
-    hostList();
+  /** Connects and waits until the entity has taken it in, so the test clock can move on. */
+  private void connect(HostRow h, TestProbe<AgentLink> conn) {
+    entity(h.id()).tell(new HostEntity.AgentConnected(hello(), conn.getRef()));
+    view(h);
   }
 
-  private Fleet.JobReply.Outcome startJob(HostRow h, UUID job, JobKind kind, long at) {
-    TestProbe<Fleet.JobReply> reply = testKit.createTestProbe();
-    fleet.tell(new Fleet.StartJob(h.id(), new Frame.JobStarted(job, kind, Instant.ofEpochMilli(at)), reply.getRef()));
-    Fleet.JobReply r = reply.receiveMessage(WAIT);
+  private HostEntity.JobReply.Outcome startJob(HostRow h, UUID job, JobKind kind, long at) {
+    TestProbe<HostEntity.JobReply> reply = testKit.createTestProbe();
+    entity(h.id()).tell(new HostEntity.StartJob(new HostEntity.JobStart(job, kind, at), reply.getRef()));
+    HostEntity.JobReply r = reply.receiveMessage(WAIT);
     assertEquals(job, r.jobId());
     assertEquals("job.started", r.of());
     return r.outcome();
   }
 
-  private static Frame.JobFinished finished(UUID job, JobStatus status, long at) {
-    return new Frame.JobFinished(job, status, Instant.ofEpochMilli(at), status == JobStatus.FAILED ? 1 : 0,
-        Optional.empty(), Optional.of(new Frame.BackupSummary(1, 2, 3, 4321, 6, 7, 8.5, "abc")));
+  private static HostEntity.JobEnd end(UUID job, JobStatus status, long at) {
+    return new HostEntity.JobEnd(job, status, at, status == JobStatus.FAILED ? 1 : 0, null,
+        "{\"data_added\":4321}", 4321L);
   }
 
-  private Fleet.JobReply.Outcome finishJob(HostRow h, UUID job, JobStatus status, long at) {
-    TestProbe<Fleet.JobReply> reply = testKit.createTestProbe();
-    fleet.tell(new Fleet.FinishJob(h.id(), finished(job, status, at), reply.getRef()));
-    Fleet.JobReply r = reply.receiveMessage(WAIT);
+  private HostEntity.JobReply finish(HostRow h, UUID job, JobStatus status, long at) {
+    TestProbe<HostEntity.JobReply> reply = testKit.createTestProbe();
+    entity(h.id()).tell(new HostEntity.FinishJob(end(job, status, at), reply.getRef()));
+    HostEntity.JobReply r = reply.receiveMessage(WAIT);
     assertEquals(job, r.jobId());
     assertEquals("job.finished", r.of());
-    return r.outcome();
+    return r;
   }
 
-  private Fleet.Removed remove(String hostId) {
-    TestProbe<Fleet.Removed> reply = testKit.createTestProbe();
-    fleet.tell(new Fleet.RemoveHost(hostId, reply.getRef()));
+  private HostEntity.JobReply.Outcome finishJob(HostRow h, UUID job, JobStatus status, long at) {
+    return finish(h, job, status, at).outcome();
+  }
+
+  private HostEntity.Removed remove(String hostId) {
+    TestProbe<HostEntity.Removed> reply = testKit.createTestProbe();
+    entity(hostId).tell(new HostEntity.Remove(reply.getRef()));
     return reply.receiveMessage(WAIT);
   }
 
-  private Fleet.RunJobReply runJob(String hostId, JobKind kind) {
-    TestProbe<Fleet.RunJobReply> reply = testKit.createTestProbe();
-    fleet.tell(new Fleet.RunJob(hostId, kind, reply.getRef()));
+  private HostEntity.RunJobReply runJob(String hostId, JobKind kind) {
+    TestProbe<HostEntity.RunJobReply> reply = testKit.createTestProbe();
+    entity(hostId).tell(new HostEntity.RunJob(kind, reply.getRef()));
     return reply.receiveMessage(WAIT);
   }
 
-  private List<Fleet.HostView> hostList() {
-    TestProbe<Fleet.HostList> reply = testKit.createTestProbe();
-    fleet.tell(new Fleet.GetHosts(reply.getRef()));
-    return reply.receiveMessage(WAIT).hosts();
-  }
-
-  private Fleet.HostView view(HostRow h) {
-    return hostList().stream().filter(v -> v.id().equals(h.id())).findFirst().orElseThrow();
+  /** The host as its entity shows it; also waits until the entity has handled what was sent before. */
+  private HostView view(HostRow h) {
+    TestProbe<HostEntity.HostReply> reply = testKit.createTestProbe();
+    entity(h.id()).tell(new HostEntity.GetHost(reply.getRef()));
+    return assertInstanceOf(HostView.class, reply.receiveMessage(WAIT));
   }
 
   private FleetSample sample() {
     TestProbe<FleetSample> reply = testKit.createTestProbe();
-    fleet.tell(new Fleet.GetSample(reply.getRef()));
+    view.tell(new NodeHosts.GetSample(reply.getRef()));
     return reply.receiveMessage(WAIT);
+  }
+
+  /** Once every entity has loaded, the view shows {@code n} hosts. */
+  private FleetSample awaitHosts(int n) {
+    try {
+      return Await.until(WAIT, this::sample, x -> x.hosts().size() == n);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
   }
 
   private void awaitSample(Predicate<FleetSample> p) throws Exception {
@@ -625,7 +739,6 @@ class FleetTest {
   private List<AlertRow> openAlerts() {
     return await(alerts.list(AlertStore.Filter.OPEN, 100));
   }
-
   /** Holds the store's single writer until the returned latch is counted down. */
   private CountDownLatch stallWriter() throws InterruptedException {
     CountDownLatch entered = new CountDownLatch(1);
