@@ -1,7 +1,6 @@
 package io.resticmanager.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.agent.Agent;
@@ -12,11 +11,11 @@ import io.resticmanager.support.Await;
 import io.resticmanager.support.ClusterNodes;
 import io.resticmanager.support.Exposition;
 import io.resticmanager.support.Json;
+import io.resticmanager.support.ResticRepo;
 import io.resticmanager.support.ServerApi;
 import io.resticmanager.support.StreamingAgent;
 import io.resticmanager.support.TestDatabases;
 import io.resticmanager.support.TestServer;
-import io.resticmanager.support.Tools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -117,7 +116,7 @@ class ClusterFailoverIT {
       long finished = 0;
       for (Map.Entry<String, StreamingAgent> e : byHost.entrySet()) {
         List<Map<String, Object>> jobs = c.api(2).jobs(e.getKey());
-        checkJobs(e.getValue(), jobs);
+        e.getValue().checkStored(jobs, "");
         finished += jobs.stream().filter(j -> !"running".equals(j.get("status"))).count();
         assertEquals(List.of(), e.getValue().errors(), "no error frames");
       }
@@ -161,7 +160,7 @@ class ClusterFailoverIT {
       agents.forEach(a -> a.pause(true));
       Await.until(WAIT, () -> agents.stream().allMatch(a -> a.outboxSize() == 0 && a.isConnected()));
       for (Map.Entry<String, StreamingAgent> e : byHost.entrySet()) {
-        checkJobs(e.getValue(), c.api(1).jobs(e.getKey()));
+        e.getValue().checkStored(c.api(1).jobs(e.getKey()), "");
         assertEquals(List.of(), e.getValue().errors(), "no error frames");
         assertTrue(e.getValue().closeCodes().contains(1001), "agents of stopping nodes got 1001");
       }
@@ -229,19 +228,9 @@ class ClusterFailoverIT {
 
   /** The real agent with real restic, given every node's URL; enrolled through node 2. */
   private RealAgent realAgent(ClusterNodes c) throws Exception {
-    Path restic = Tools.executable("restic");
-    Path repo = dir.resolve("repo");
-    Path password = dir.resolve("password");
-    Files.writeString(password, "correct horse battery staple\n");
+    Map<String, String> env = ResticRepo.init(dir).env();
     Path data = Files.createDirectories(dir.resolve("sample"));
     Files.writeString(data.resolve("a.txt"), "hello restic\n");
-    Map<String, String> env = new HashMap<>(Map.of("RESTIC_REPOSITORY", repo.toString(),
-        "RESTIC_PASSWORD_FILE", password.toString(), "PATH", System.getenv().getOrDefault("PATH", "/usr/bin")));
-    ProcessBuilder pb = new ProcessBuilder(restic.toString(), "init").redirectErrorStream(true);
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    p.getInputStream().readAllBytes();
-    assertEquals(0, p.waitFor(), "restic init");
     String token = TestServer.field(c.api(2).send("POST", "/api/v1/enrollment-tokens", ClusterNodes.ADMIN, "{}").body(),
         "token");
     Path conf = dir.resolve("agent.conf");
@@ -306,20 +295,5 @@ class ClusterFailoverIT {
     return out;
   }
 
-  /** Every acked event is stored, every sent job is listed once, with the status its finish said. */
-  private static void checkJobs(StreamingAgent agent, List<Map<String, Object>> rows) {
-    Map<String, String> status = new HashMap<>();
-    for (Map<String, Object> j : rows) {
-      assertTrue(status.put(Json.str(j, "id"), Json.str(j, "status")) == null, "job " + j.get("id") + " listed twice");
-    }
-    for (String event : agent.ackedEvents()) {
-      String id = event.substring(event.indexOf(' ') + 1);
-      assertTrue(status.containsKey(id), "acked " + event + " is not stored");
-      if (event.startsWith("job.finished")) assertFalse("running".equals(status.get(id)), "acked " + event);
-    }
-    assertEquals(agent.sentJobs().size(), rows.size(), "one row per job of " + agent.hostname());
-    for (StreamingAgent.SentJob j : agent.sentJobs()) {
-      assertEquals(j.status(), status.get(j.id().toString()), "status of " + j.id());
-    }
-  }
+
 }

@@ -1,5 +1,9 @@
 package io.resticmanager.support;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -7,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -132,6 +137,28 @@ public final class StreamingAgent implements AutoCloseable {
     synchronized (lock) {
       return Set.copyOf(acked);
     }
+  }
+
+  /**
+   * Checks a host's rows of the jobs API against what this agent sent: every acked event is stored (a
+   * finish as finished), every sent job is listed once, with the status its finish said. {@code at}
+   * prefixes the messages.
+   */
+  public void checkStored(List<Map<String, Object>> rows, String at) {
+    Map<String, String> status = new HashMap<>();
+    for (Map<String, Object> j : rows) {
+      assertTrue(status.put(Json.str(j, "id"), Json.str(j, "status")) == null, at + "job " + j.get("id") + " listed twice");
+    }
+    for (String event : ackedEvents()) {
+      String id = event.substring(event.indexOf(' ') + 1);
+      assertTrue(status.containsKey(id), at + "acked " + event + " is not stored");
+      if (event.startsWith("job.finished")) {
+        assertFalse("running".equals(status.get(id)), at + "acked " + event + " is stored unfinished");
+      }
+    }
+    List<SentJob> jobs = sentJobs();
+    assertEquals(jobs.size(), rows.size(), at + "one row per job of " + hostname);
+    for (SentJob j : jobs) assertEquals(j.status(), status.get(j.id().toString()), at + "status of " + j.id());
   }
 
   public List<SentJob> sentJobs() {
