@@ -91,7 +91,7 @@ public final class Agent implements AutoCloseable {
     Hello hello = new Hello(Frame.PROTOCOL_VERSION, BuildInfo.current().version(), resticVersion, s.hostname(), os());
     JobQueue jobs = new JobQueue(runner, outbox, Clock.systemUTC(), new NoEvents());
     AgentClient client = new AgentClient(http, s.webSocketUrls(), random, token, hello, outbox,
-        c -> jobs.submit(c.jobId(), c.kind(), JobQueue.Origin.SERVER),
+        c -> jobs.submit(c.jobId(), c.kind(), c.restore(), JobQueue.Origin.SERVER),
         new Backoff(s.minBackoff(), s.maxBackoff(), random), s.connectTimeout());
     jobs.events(client);
     JobScheduler scheduler = new JobScheduler(s.schedules(),

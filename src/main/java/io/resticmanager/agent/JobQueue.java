@@ -6,6 +6,7 @@ import io.resticmanager.agents.Frame.JobProgress;
 import io.resticmanager.agents.Frame.JobStarted;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,7 +52,7 @@ public final class JobQueue implements AutoCloseable {
   /** Why a job was queued; only scheduled jobs are deduplicated by kind. */
   public enum Origin { SCHEDULE, SERVER }
 
-  private record Job(UUID id, JobKind kind, Origin origin) {}
+  private record Job(UUID id, JobKind kind, Optional<RestoreSpec> restore, Origin origin) {}
 
   private final ResticRunner runner;
   private final Outbox outbox;
@@ -88,11 +89,17 @@ public final class JobQueue implements AutoCloseable {
     worker.start();
   }
 
+  /** {@link #submit(UUID, JobKind, Optional, Origin)} for a kind other than restore. */
+  public boolean submit(UUID jobId, JobKind kind, Origin origin) {
+    return submit(jobId, kind, Optional.empty(), origin);
+  }
+
   /**
    * Queues a job; returns false (and logs why) when it is not queued: the queue is closed, the job id
-   * was seen already, or a scheduled job of the same kind is queued or running.
+   * was seen already, or a scheduled job of the same kind is queued or running. {@code restore} says
+   * what a restore job restores.
    */
-  public synchronized boolean submit(UUID jobId, JobKind kind, Origin origin) {
+  public synchronized boolean submit(UUID jobId, JobKind kind, Optional<RestoreSpec> restore, Origin origin) {
     if (closed) {
       log.info("Job [{}] ({}) not queued: the agent is stopping", jobId, kind.wire());
       return false;
@@ -110,7 +117,7 @@ public final class JobQueue implements AutoCloseable {
       }
     }
     seen.put(jobId, Boolean.TRUE);
-    pending.addLast(new Job(jobId, kind, origin));
+    pending.addLast(new Job(jobId, kind, restore, origin));
     log.info("Job [{}] ({}, from {}) queued; [{}] waiting", jobId, kind.wire(), origin.name().toLowerCase(), pending.size());
     notifyAll();
     return true;
@@ -160,7 +167,7 @@ public final class JobQueue implements AutoCloseable {
       end = new JobFinished(job.id(), JobStatus.CANCELLED, clock.instant(), ResticRunner.NOT_STARTED,
           Optional.of("cancelled: the agent is stopping"), Optional.empty());
     } else {
-      end = runner.run(job.id(), job.kind(), p -> events.progress(p));
+      end = runner.run(job.id(), job.kind(), job.restore(), p -> events.progress(p));
     }
     store(end);
   }
