@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * A running agent: wires {@link ResticRunner}, {@link Outbox}, {@link JobQueue}, {@link AgentClient}
  * and {@link JobScheduler} from {@link AgentSettings}, after {@link Enrollment} has produced the agent
  * token. Started by {@link AgentMain} (the {@code agent} subcommand) and usable in-process by the
- * demo; {@link #close()} stops it in order: schedules, then jobs (the running one is cancelled and its
- * end stored), then a bounded wait for acks, then the connection.
+ * demo; {@link #close()} stops it in order: schedules, then jobs (the running one is cancelled, the queued
+ * ones are reported cancelled without running, and every end is stored), then a bounded wait for acks,
+ * then the connection.
  *
  * <p>Never holds the repository password: restic gets it from its own environment variables.
  */
@@ -91,7 +92,7 @@ public final class Agent implements AutoCloseable {
     Hello hello = new Hello(Frame.PROTOCOL_VERSION, BuildInfo.current().version(), resticVersion, s.hostname(), os());
     JobQueue jobs = new JobQueue(runner, outbox, Clock.systemUTC(), new NoEvents());
     AgentClient client = new AgentClient(http, s.webSocketUrls(), random, token, hello, outbox,
-        c -> jobs.submit(c.jobId(), c.kind(), JobQueue.Origin.SERVER),
+        c -> jobs.submit(c.jobId(), c.kind(), c.restore(), JobQueue.Origin.SERVER),
         new Backoff(s.minBackoff(), s.maxBackoff(), random), s.connectTimeout());
     jobs.events(client);
     JobScheduler scheduler = new JobScheduler(s.schedules(),

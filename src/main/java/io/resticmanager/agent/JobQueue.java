@@ -6,12 +6,14 @@ import io.resticmanager.agents.Frame.JobProgress;
 import io.resticmanager.agents.Frame.JobStarted;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -29,14 +31,18 @@ import org.slf4j.LoggerFactory;
  * ({@code command.run}).
  *
  * <p>Never runs two jobs at once, never queues a scheduled kind twice (a backup that overruns its
- * interval does not pile up more backups), never runs the same job id twice. Queued jobs that have not
- * started are dropped by {@link #close()}.
+ * interval does not pile up more backups), never runs the same job id twice, and never forgets a job it
+ * took: one that has not started when {@link #close()} is called, or that arrives after it, is stored
+ * as started and {@code cancelled} without running restic, so the server hears of every job id it sent.
  */
 public final class JobQueue implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JobQueue.class);
   private static final int REMEMBERED_IDS = 1000;
 
-  /** Who is told about stored events and progress; called on the worker thread, must not block. */
+  /**
+   * Who is told about stored events and progress; called on the worker thread (and, for jobs that never
+   * start, on the thread of {@code submit} or {@code close}), must not block.
+   */
   public interface Events {
     /** {@code entry} is on disk and may be sent. */
     void stored(Outbox.Entry entry);
@@ -51,7 +57,10 @@ public final class JobQueue implements AutoCloseable {
   /** Why a job was queued; only scheduled jobs are deduplicated by kind. */
   public enum Origin { SCHEDULE, SERVER }
 
-  private record Job(UUID id, JobKind kind, Origin origin) {}
+  private record Job(UUID id, JobKind kind, Optional<RestoreSpec> restore, Origin origin) {}
+
+  /** The {@code error} of a job the agent took but never started because it was stopping. */
+  private static final String NOT_STARTED_ERROR = "cancelled: the agent is stopping; the job did not start";
 
   private final ResticRunner runner;
   private final Outbox outbox;
@@ -88,32 +97,43 @@ public final class JobQueue implements AutoCloseable {
     worker.start();
   }
 
+  /** {@link #submit(UUID, JobKind, Optional, Origin)} for a kind other than restore. */
+  public boolean submit(UUID jobId, JobKind kind, Origin origin) {
+    return submit(jobId, kind, Optional.empty(), origin);
+  }
+
   /**
-   * Queues a job; returns false (and logs why) when it is not queued: the queue is closed, the job id
-   * was seen already, or a scheduled job of the same kind is queued or running.
+   * Queues a job; returns false (and logs why) when it is not queued: the job id was seen already, a
+   * scheduled job of the same kind is queued or running, or the queue is closed — in which case the job
+   * is reported cancelled at once. {@code restore} says what a restore job restores.
    */
-  public synchronized boolean submit(UUID jobId, JobKind kind, Origin origin) {
-    if (closed) {
-      log.info("Job [{}] ({}) not queued: the agent is stopping", jobId, kind.wire());
-      return false;
-    }
-    if (seen.containsKey(jobId)) {
-      log.info("Job [{}] ({}) not queued: already known", jobId, kind.wire());
-      return false;
-    }
-    if (origin == Origin.SCHEDULE) {
-      boolean dup = (current != null && current.kind() == kind)
-          || pending.stream().anyMatch(j -> j.kind() == kind);
-      if (dup) {
-        log.info("Scheduled {} skipped: one is already queued or running", kind.wire());
+  public boolean submit(UUID jobId, JobKind kind, Optional<RestoreSpec> restore, Origin origin) {
+    Job job = new Job(jobId, kind, restore, origin);
+    synchronized (this) {
+      if (seen.containsKey(jobId)) {
+        log.info("Job [{}] ({}) not queued: already known", jobId, kind.wire());
         return false;
       }
+      if (origin == Origin.SCHEDULE && !closed) {
+        boolean dup = (current != null && current.kind() == kind)
+            || pending.stream().anyMatch(j -> j.kind() == kind);
+        if (dup) {
+          log.info("Scheduled {} skipped: one is already queued or running", kind.wire());
+          return false;
+        }
+      }
+      seen.put(jobId, Boolean.TRUE);
+      if (!closed) {
+        pending.addLast(job);
+        log.info("Job [{}] ({}, from {}) queued; [{}] waiting", jobId, kind.wire(), origin.name().toLowerCase(),
+            pending.size());
+        notifyAll();
+        return true;
+      }
     }
-    seen.put(jobId, Boolean.TRUE);
-    pending.addLast(new Job(jobId, kind, origin));
-    log.info("Job [{}] ({}, from {}) queued; [{}] waiting", jobId, kind.wire(), origin.name().toLowerCase(), pending.size());
-    notifyAll();
-    return true;
+    log.info("Job [{}] ({}) not run: the agent is stopping; reporting it cancelled", jobId, kind.wire());
+    storeNotStarted(job);
+    return false;
   }
 
   /** Jobs queued and not started, plus the running one. */
@@ -150,19 +170,23 @@ public final class JobQueue implements AutoCloseable {
   }
 
   private void runOne(Job job) {
-    store(new JobStarted(job.id(), job.kind(), clock.instant()));
-    JobFinished end;
     boolean stopping;
     synchronized (this) {
       stopping = closed;
     }
     if (stopping) {
-      end = new JobFinished(job.id(), JobStatus.CANCELLED, clock.instant(), ResticRunner.NOT_STARTED,
-          Optional.of("cancelled: the agent is stopping"), Optional.empty());
-    } else {
-      end = runner.run(job.id(), job.kind(), p -> events.progress(p));
+      storeNotStarted(job);
+      return;
     }
-    store(end);
+    store(new JobStarted(job.id(), job.kind(), clock.instant()));
+    store(runner.run(job.id(), job.kind(), job.restore(), p -> events.progress(p)));
+  }
+
+  /** Stores the start and the {@code cancelled} end of a job that never ran, so that it is reported. */
+  private void storeNotStarted(Job job) {
+    store(new JobStarted(job.id(), job.kind(), clock.instant()));
+    store(new JobFinished(job.id(), JobStatus.CANCELLED, clock.instant(), ResticRunner.NOT_STARTED,
+        Optional.of(NOT_STARTED_ERROR), Optional.empty()));
   }
 
   private void store(Frame.FromAgent frame) {
@@ -178,16 +202,22 @@ public final class JobQueue implements AutoCloseable {
   }
 
   /**
-   * Stops taking jobs, drops the queued ones, cancels the running restic (its {@code job.finished}
-   * says cancelled and is stored) and waits up to {@code wait} for the lane to end.
+   * Stops taking jobs, stores every queued one as started and {@code cancelled} (they never run),
+   * cancels the running restic (its {@code job.finished} says cancelled and is stored) and waits up to
+   * {@code wait} for the lane to end.
    */
   public void close(Duration wait) {
+    List<Job> unstarted;
     synchronized (this) {
-      if (!pending.isEmpty()) log.warn("Dropping [{}] queued job(s) that never started", pending.size());
+      unstarted = List.copyOf(pending);
       pending.clear();
       closed = true;
       notifyAll();
     }
+    if (!unstarted.isEmpty()) {
+      log.warn("Reporting [{}] queued job(s) that never started as cancelled", unstarted.size());
+    }
+    unstarted.forEach(this::storeNotStarted);
     long deadline = System.nanoTime() + wait.toNanos();
     try {
       // Repeated: a job may have been between "not closed" and starting restic at the first cancel.

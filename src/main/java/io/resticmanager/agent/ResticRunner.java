@@ -5,6 +5,7 @@ import io.resticmanager.agents.Frame.JobFinished;
 import io.resticmanager.agents.Frame.JobProgress;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -120,6 +121,14 @@ public final class ResticRunner {
 
   /** The command line for {@code kind}, without secrets; empty when this agent cannot run that kind. */
   public Optional<List<String>> command(JobKind kind) {
+    return command(kind, Optional.empty());
+  }
+
+  /**
+   * The command line for {@code kind}, and for a restore what {@code restore} says; without secrets.
+   * Empty when it cannot run: a backup without paths, a restore without a valid {@link RestoreSpec}.
+   */
+  public Optional<List<String>> command(JobKind kind, Optional<RestoreSpec> restore) {
     List<String> cmd = new ArrayList<>(List.of(restic, "--json"));
     switch (kind) {
       case BACKUP -> {
@@ -134,8 +143,12 @@ public final class ResticRunner {
         cmd.addAll(forget.args());
       }
       case PRUNE -> cmd.add("prune");
-      default -> {
-        return Optional.empty();
+      case RESTORE -> {
+        if (restore.isEmpty() || restore.get().problem().isPresent()) return Optional.empty();
+        RestoreSpec r = restore.get();
+        cmd.addAll(List.of("restore", "--target", r.target()));
+        for (String path : r.include()) cmd.addAll(List.of("--include", path));
+        cmd.addAll(List.of("--", r.snapshotId()));
       }
     }
     return Optional.of(List.copyOf(cmd));
@@ -146,12 +159,14 @@ public final class ResticRunner {
    * throws for restic's failures: they become a failed frame.
    */
   public JobFinished run(UUID jobId, JobKind kind, Consumer<JobProgress> progress) {
-    Optional<List<String>> cmd = command(kind);
+    return run(jobId, kind, Optional.empty(), progress);
+  }
+
+  /** {@link #run(UUID, JobKind, Consumer)} with what a restore job restores. */
+  public JobFinished run(UUID jobId, JobKind kind, Optional<RestoreSpec> restore, Consumer<JobProgress> progress) {
+    Optional<List<String>> cmd = command(kind, restore);
     if (cmd.isEmpty()) {
-      String why = kind == JobKind.BACKUP
-          ? "no backup paths configured: set RM_BACKUP_PATHS or restic-manager.agent.backup-paths"
-          : "this agent does not run " + kind.wire() + " jobs";
-      return finished(jobId, JobStatus.FAILED, NOT_STARTED, Optional.of(why), Optional.empty());
+      return finished(jobId, JobStatus.FAILED, NOT_STARTED, Optional.of(whyNot(kind, restore)), Optional.empty());
     }
     Duration timeout = timeouts.apply(kind);
     Process p;
@@ -218,6 +233,15 @@ public final class ResticRunner {
     Optional<BackupSummary> summary = kind == JobKind.BACKUP ? stdout.summary() : Optional.empty();
     log.info("Job [{}]: restic {} ended [{}] with exit code [{}]", jobId, kind.wire(), status.wire(), exit);
     return finished(jobId, status, exit, error, summary);
+  }
+
+  /** Why {@link #command} has no command line for {@code kind}. */
+  private static String whyNot(JobKind kind, Optional<RestoreSpec> restore) {
+    if (kind == JobKind.BACKUP) {
+      return "no backup paths configured: set RM_BACKUP_PATHS or restic-manager.agent.backup-paths";
+    }
+    return restore.flatMap(RestoreSpec::problem).map(why -> "the server sent an invalid restore: " + why)
+        .orElse("the server sent a restore without a target (a server older than this agent?); nothing was restored");
   }
 
   /** Stops the running job, if any; it ends as {@code cancelled}. Safe from any thread. */

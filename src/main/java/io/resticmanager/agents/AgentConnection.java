@@ -157,7 +157,7 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
 
   private Behavior<Command> onFromEntity(AgentLink m) {
     if (m instanceof AgentLink.RunJob r) {
-      send(new Frame.CommandRun(r.jobId(), r.kind()));
+      send(new Frame.CommandRun(r.jobId(), r.kind(), Optional.ofNullable(r.restore())));
       return this;
     }
     if (m == AgentLink.Replaced.INSTANCE) return close(CLOSE_REPLACED, "replaced by a newer connection");

@@ -2,6 +2,7 @@ package io.resticmanager.agents;
 
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -206,13 +207,23 @@ public sealed interface Frame permits Frame.FromAgent, Frame.FromServer {
     }
   }
 
-  /** Run a job of {@code kind} now, under the server-chosen {@code jobId}. */
-  record CommandRun(UUID jobId, JobKind kind) implements FromServer {
+  /**
+   * Run a job of {@code kind} now, under the server-chosen {@code jobId}. {@code restore} says what a
+   * restore job restores; it is empty for other kinds, and for a restore from a server that sends no
+   * target (the agent then reports the job failed).
+   */
+  record CommandRun(UUID jobId, JobKind kind, Optional<RestoreSpec> restore) implements FromServer {
     public static final String TYPE = "command.run";
 
     public CommandRun {
       Objects.requireNonNull(jobId, "jobId");
       Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(restore, "restore");
+    }
+
+    /** A command for a kind other than restore. */
+    public CommandRun(UUID jobId, JobKind kind) {
+      this(jobId, kind, Optional.empty());
     }
 
     @Override

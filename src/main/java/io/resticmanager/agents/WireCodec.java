@@ -12,15 +12,19 @@ import io.resticmanager.agents.Frame.JobStarted;
 import io.resticmanager.agents.Frame.Welcome;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import java.math.BigDecimal;
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import scala.Option;
+import spray.json.JsArray;
 import spray.json.JsNull$;
 import spray.json.JsNumber;
 import spray.json.JsObject;
@@ -124,6 +128,10 @@ public final class WireCodec {
       e.jobId().ifPresent(id -> o.str("job_id", id.toString()));
     } else if (f instanceof CommandRun c) {
       o.str("job_id", c.jobId().toString()).str("kind", c.kind().wire());
+      c.restore().ifPresent(r -> {
+        o.str("snapshot_id", r.snapshotId()).str("target", r.target());
+        if (!r.include().isEmpty()) o.strings("include", r.include());
+      });
     } else {
       throw new IllegalArgumentException("unknown frame " + f.getClass());
     }
@@ -142,6 +150,17 @@ public final class WireCodec {
     Out str(String key, String value) {
       key(key);
       quote(sb, value);
+      return this;
+    }
+
+    Out strings(String key, List<String> values) {
+      key(key);
+      sb.append('[');
+      for (int i = 0; i < values.size(); i++) {
+        if (i > 0) sb.append(',');
+        quote(sb, values.get(i));
+      }
+      sb.append(']');
       return this;
     }
 
@@ -301,11 +320,23 @@ public final class WireCodec {
         return new Ack(in.ackOf("of"), in.uuid("job_id"));
       case ErrorFrame.TYPE:
         return new ErrorFrame(in.string("code", 1, MAX_CODE), in.text("message"), in.optUuid("job_id"));
-      case CommandRun.TYPE:
-        return new CommandRun(in.uuid("job_id"), in.kind("kind"));
+      case CommandRun.TYPE: {
+        JobKind kind = in.kind("kind");
+        return new CommandRun(in.uuid("job_id"), kind, kind == JobKind.RESTORE ? restore(in) : Optional.empty());
+      }
       default:
         throw new Refused(ErrorFrame.UNKNOWN_TYPE, "unknown type \"" + echo(type) + "\"");
     }
+  }
+
+  /**
+   * A restore's fields as sent; empty without {@code target} (a server that predates them). Only their
+   * JSON types are checked here: what they say is judged by the agent, which reports a bad one as failed.
+   */
+  private static Optional<RestoreSpec> restore(Fields in) {
+    if (in.raw("target") == null) return Optional.empty();
+    String snapshot = in.raw("snapshot_id") == null ? RestoreSpec.LATEST : in.text("snapshot_id");
+    return Optional.of(new RestoreSpec(snapshot, in.text("target"), in.optStrings("include")));
   }
 
   private static BackupSummary summary(Fields s) {
@@ -395,6 +426,19 @@ public final class WireCodec {
         if (!ok) throw invalid(name, "not a host name (letters, digits, '-', '.', '_')");
       }
       return s;
+    }
+
+    /** An array of strings; absent is empty. */
+    List<String> optStrings(String name) {
+      JsValue v = raw(name);
+      if (v == null) return List.of();
+      if (!(v instanceof JsArray a)) throw invalid(name, "must be an array of strings");
+      List<String> out = new ArrayList<>(a.elements().size());
+      for (int i = 0; i < a.elements().size(); i++) {
+        if (!(a.elements().apply(i) instanceof JsString s)) throw invalid(name, "must be an array of strings");
+        out.add(s.value());
+      }
+      return out;
     }
 
     Optional<Fields> optObject(String name) {

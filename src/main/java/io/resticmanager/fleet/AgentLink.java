@@ -2,6 +2,7 @@ package io.resticmanager.fleet;
 
 import io.resticmanager.cluster.CborSerializable;
 import io.resticmanager.jobs.JobKind;
+import io.resticmanager.jobs.RestoreSpec;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
@@ -24,8 +25,8 @@ public sealed interface AgentLink extends CborSerializable {
   /** The host's entity found the agent silent past the deadline: close. */
   enum Silent implements AgentLink { INSTANCE }
 
-  /** Send {@code command.run} for a new job. */
-  record RunJob(UUID jobId, JobKind kind) implements AgentLink {}
+  /** Send {@code command.run} for a new job; {@code restore} is null for kinds other than restore. */
+  record RunJob(UUID jobId, JobKind kind, RestoreSpec restore) implements AgentLink {}
 
   /** Key of each node's socket directory. */
   ServiceKey<Locate> DIRECTORY = ServiceKey.create(Locate.class, "agent-sockets");

@@ -1,6 +1,7 @@
 package io.resticmanager.fleet;
 
 import io.resticmanager.jobs.JobKind;
+import io.resticmanager.jobs.RestoreSpec;
 import io.resticmanager.metrics.FleetSample;
 import io.resticmanager.store.AlertRow;
 import io.resticmanager.store.HostRow;
@@ -67,8 +68,9 @@ public final class Fleet {
     return host(hostId).ask(HostEntity.Remove::new, askTimeout);
   }
 
-  public CompletionStage<HostEntity.RunJobReply> runJob(String hostId, JobKind kind) {
-    return host(hostId).ask(r -> new HostEntity.RunJob(kind, r), askTimeout);
+  /** {@code restore} says what a restore job restores; null for other kinds. */
+  public CompletionStage<HostEntity.RunJobReply> runJob(String hostId, JobKind kind, RestoreSpec restore) {
+    return host(hostId).ask(r -> new HostEntity.RunJob(kind, restore, r), askTimeout);
   }
 
   public void acknowledged(AlertRow alert) {

@@ -4,6 +4,7 @@ import io.resticmanager.cluster.CborSerializable;
 import io.resticmanager.config.Settings;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import io.resticmanager.store.AlertChange;
 import io.resticmanager.store.AlertRow;
 import io.resticmanager.store.AlertStore;
@@ -91,8 +92,8 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
   /** Store a job end and apply the alert rules; replies once durably stored, saying whether it was new. */
   public record FinishJob(JobEnd end, ActorRef<JobReply> replyTo) implements Command {}
 
-  /** Sends {@code command.run} to the host's agent. */
-  public record RunJob(JobKind kind, ActorRef<RunJobReply> replyTo) implements Command {}
+  /** Sends {@code command.run} to the host's agent; {@code restore} is null for kinds other than restore. */
+  public record RunJob(JobKind kind, RestoreSpec restore, ActorRef<RunJobReply> replyTo) implements Command {}
 
   /** Revokes the host's token, closes its connection, deletes it and stops. */
   public record Remove(ActorRef<Removed> replyTo) implements Command {}
@@ -443,7 +444,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
       m.replyTo().tell(HostOffline.INSTANCE);
     } else {
       UUID jobId = UUID.randomUUID();
-      h.connection.tell(new AgentLink.RunJob(jobId, m.kind()));
+      h.connection.tell(new AgentLink.RunJob(jobId, m.kind(), m.restore()));
       m.replyTo().tell(new JobSent(jobId));
     }
     return this;

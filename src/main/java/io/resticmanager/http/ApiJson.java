@@ -3,15 +3,19 @@ package io.resticmanager.http;
 import io.resticmanager.agents.WireCodec;
 import io.resticmanager.fleet.HostView;
 import io.resticmanager.jobs.JobKind;
+import io.resticmanager.jobs.RestoreSpec;
 import io.resticmanager.store.AlertRow;
 import io.resticmanager.store.JobRow;
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import scala.Option;
+import spray.json.JsArray;
 import spray.json.JsNull$;
 import spray.json.JsNumber;
 import spray.json.JsObject;
@@ -28,6 +32,7 @@ import spray.json.ParserInput;
 public final class ApiJson {
   private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9._-]{1,253}");
   private static final int MAX_BODY_CHARS = 64 * 1024;
+  private static final List<String> RESTORE_FIELDS = List.of("snapshot_id", "target", "include");
 
   private ApiJson() {}
 
@@ -66,12 +71,33 @@ public final class ApiJson {
     return new EnrollRequest(token, hostname);
   }
 
-  /** Parses {@code {"kind":"backup"}}; an unknown kind is a 400 naming it. */
-  public static JobKind parseRunJob(String body) {
+  /** {@code POST /api/v1/hosts/{id}/jobs}: the kind, and for {@code restore} what to restore (else null). */
+  public record RunJobRequest(JobKind kind, RestoreSpec restore) {}
+
+  /**
+   * Parses {@code {"kind":"backup"}} or {@code {"kind":"restore","snapshot_id":…,"target":…,"include":[…]}};
+   * an unknown kind, a restore without a valid target, or a restore field on another kind is a 400
+   * naming the field. A JSON {@code null} counts as absent.
+   */
+  public static RunJobRequest parseRunJob(String body) {
     JsObject o = object(body);
-    String kind = string(o, "kind", 32);
-    return JobKind.fromWire(kind).orElseThrow(() -> new BadRequest(
+    String wire = string(o, "kind", 32);
+    JobKind kind = JobKind.fromWire(wire).orElseThrow(() -> new BadRequest(
         "invalid field \"kind\": must be one of backup, check, forget, prune, restore"));
+    if (kind != JobKind.RESTORE) {
+      for (String field : RESTORE_FIELDS) {
+        if (present(o, field)) throw new BadRequest("invalid field \"" + field + "\": only for kind restore");
+      }
+      return new RunJobRequest(kind, null);
+    }
+    if (!present(o, "target")) throw new BadRequest("invalid field \"target\": required for kind restore");
+    String snapshot = present(o, "snapshot_id") ? string(o, "snapshot_id", 64) : RestoreSpec.LATEST;
+    String target = string(o, "target", RestoreSpec.MAX_PATH_CHARS);
+    List<String> include = present(o, "include") ? strings(o, "include") : List.of();
+    RestoreSpec restore = new RestoreSpec(snapshot, target, include);
+    Optional<String> problem = restore.problem();
+    if (problem.isPresent()) throw new BadRequest(problem.get());
+    return new RunJobRequest(kind, restore);
   }
 
   private static JsObject object(String body) {
@@ -97,6 +123,26 @@ public final class ApiJson {
       throw new BadRequest("invalid field \"" + field + "\": must be 1 to " + maxLength + " characters");
     }
     return value;
+  }
+
+  private static boolean present(JsObject o, String field) {
+    Option<JsValue> v = o.fields().get(field);
+    return v.isDefined() && v.get() != JsNull$.MODULE$;
+  }
+
+  /** An array of strings; the elements' content is judged by the caller. */
+  private static List<String> strings(JsObject o, String field) {
+    if (!(o.fields().get(field).get() instanceof JsArray a)) {
+      throw new BadRequest("invalid field \"" + field + "\": an array of strings is required");
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < a.elements().size(); i++) {
+      if (!(a.elements().apply(i) instanceof JsString s)) {
+        throw new BadRequest("invalid field \"" + field + "\": an array of strings is required");
+      }
+      out.add(s.value());
+    }
+    return out;
   }
 
   private static long wholeNumber(JsValue v, String field) {

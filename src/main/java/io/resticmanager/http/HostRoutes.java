@@ -37,8 +37,8 @@ public final class HostRoutes extends ApiDirectives {
                 ? HttpResponse.create().withStatus(StatusCodes.NO_CONTENT)
                 : noSuchHost())))))),
         path(PathMatchers.segment().slash("jobs"), id -> post(() -> hostId(id, () -> jsonBody(body -> {
-          var kind = ApiJson.parseRunJob(body);
-          return await(fleet.runJob(id, kind), reply -> {
+          var request = ApiJson.parseRunJob(body);
+          return await(fleet.runJob(id, request.kind(), request.restore()), reply -> {
             if (reply instanceof HostEntity.JobSent sent) {
               return complete(json(StatusCodes.ACCEPTED, ApiJson.jobAccepted(sent.jobId().toString())));
             }

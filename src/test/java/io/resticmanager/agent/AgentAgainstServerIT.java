@@ -5,18 +5,28 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.jobs.JobKind;
+import io.resticmanager.support.Await;
+import io.resticmanager.support.Json;
 import io.resticmanager.support.TestCerts;
 import io.resticmanager.support.TestServer;
 import io.resticmanager.support.Tools;
+import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,7 +38,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * server is down delivered from the outbox after the server comes back. Over plain HTTP, and over TLS
  * (issue 12): the server with a certificate from a test CA speaks only HTTPS and WSS, and the agent, given
  * {@code https://} and that CA in {@code RM_SERVER_CA_FILE}, enrolls, connects and reconnects after the
- * restart through them.
+ * restart through them. And a restore through the admin API (issue 14): restic restores the backed-up files
+ * byte for byte, an {@code include} restores only its path, a snapshot that does not exist fails with
+ * restic's exit code and words.
  */
 class AgentAgainstServerIT {
   @TempDir Path dir;
@@ -38,22 +50,11 @@ class AgentAgainstServerIT {
   // An agent that cannot enroll (a server it does not trust, say) retries for ever: fail instead of hanging.
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void backupReachesTheServerAndTheOutboxDeliversAcrossAServerRestart(String scheme) throws Exception {
-    Path restic = Tools.executable("restic");
-    Path repo = dir.resolve("repo");
-    Path password = dir.resolve("password");
-    Files.writeString(password, "correct horse battery staple\n");
     Path data = Files.createDirectories(dir.resolve("sample"));
     Files.writeString(data.resolve("a.txt"), "hello restic\n");
-    Map<String, String> resticEnv = Map.of("RESTIC_REPOSITORY", repo.toString(),
-        "RESTIC_PASSWORD_FILE", password.toString(), "PATH", System.getenv().getOrDefault("PATH", "/usr/bin"));
-    ProcessBuilder pb = new ProcessBuilder(restic.toString(), "init").redirectErrorStream(true);
-    pb.environment().putAll(resticEnv);
-    Process p = pb.start();
-    p.getInputStream().readAllBytes();
-    assertEquals(0, p.waitFor(), "restic init");
+    Map<String, String> env = initRepository();
 
     Map<String, String> serverEnv = new HashMap<>(Map.of("RM_METRICS_TOKEN", "metrics-token-abc"));
-    Map<String, String> env = new HashMap<>(resticEnv);
     if (scheme.equals("https")) {
       TestCerts ca = TestCerts.authority(dir.resolve("certs"), "agent-it");
       TestCerts.Pair pair = ca.server(TestCerts.Alg.RSA);
@@ -61,49 +62,143 @@ class AgentAgainstServerIT {
       serverEnv.put("RM_TLS_KEY_FILE", pair.key().toString());
       env.put("RM_SERVER_CA_FILE", ca.caCert().toString());
     }
-    try (TestServer server = TestServer.start(dir.resolve("server"), "", serverEnv)) {
-      HttpToken token = enrollmentToken(server);
-      Path agentConf = dir.resolve("agent.conf");
-      Files.writeString(agentConf, """
-          restic-manager.agent.schedules.backup.interval = 0s
-          restic-manager.agent.schedules.check.interval = 0s
-          restic-manager.agent.reconnect { min-backoff = 200ms, max-backoff = 1s }
-          """);
-      env.put("RM_SERVER_URL", scheme + "://127.0.0.1:" + server.port());
-      env.put("RM_ENROLLMENT_TOKEN", token.value());
-      env.put("RM_HOSTNAME", "agent-it");
-      env.put("RM_BACKUP_PATHS", data.toString());
-      env.put("RM_DATA_DIR", dir.resolve("agent").toString());
-      CountDownLatch stop = new CountDownLatch(1);
-      try (Agent agent = Agent.start(AgentSettings.load(Optional.of(agentConf), env), env, stop)) {
-        assertTrue(agent.runNow(JobKind.BACKUP));
-        await(() -> jobs(server).contains("\"status\":\"succeeded\""), "the backup is stored");
-        String jobs = jobs(server);
-        assertTrue(jobs.contains("\"snapshot_id\":\""), jobs);
-        assertTrue(jobs.contains("\"files_new\":1"), jobs);
-        assertTrue(server.get("/metrics", "metrics-token-abc").body()
-            .contains("restic_manager_job_duration_seconds_count{kind=\"backup\",status=\"succeeded\"} 1"));
+    try (TestServer server = TestServer.start(dir.resolve("server"), "", serverEnv);
+        Agent agent = startAgent(server, scheme, data, env)) {
+      assertTrue(agent.runNow(JobKind.BACKUP));
+      await(() -> jobs(server).contains("\"status\":\"succeeded\""), "the backup is stored");
+      String jobs = jobs(server);
+      assertTrue(jobs.contains("\"snapshot_id\":\""), jobs);
+      assertTrue(jobs.contains("\"files_new\":1"), jobs);
+      assertTrue(server.get("/metrics", "metrics-token-abc").body()
+          .contains("restic_manager_job_duration_seconds_count{kind=\"backup\",status=\"succeeded\"} 1"));
 
-        // The server goes away; a job ends meanwhile and waits in the outbox.
-        server.server().stop();
-        Files.writeString(data.resolve("b.txt"), "written while the server is down\n");
-        assertTrue(agent.runNow(JobKind.BACKUP));
-        await(() -> agent.outbox().size() >= 2, "start and end of the second backup wait in the outbox");
-        assertFalse(agent.connected());
-        server.restart();
-        await(() -> agent.outbox().size() == 0, "the outbox drains after the server is back");
-        await(() -> count(jobs(server), "\"status\":\"succeeded\"") == 2, "both backups are stored");
-        assertTrue(server.get("/metrics", "metrics-token-abc").body()
-            .contains("restic_manager_job_duration_seconds_count{kind=\"backup\",status=\"succeeded\"} 1"),
-            "the histogram restarts with the process and counts the delivered job once");
+      // The server goes away; a job ends meanwhile and waits in the outbox.
+      server.server().stop();
+      Files.writeString(data.resolve("b.txt"), "written while the server is down\n");
+      assertTrue(agent.runNow(JobKind.BACKUP));
+      await(() -> agent.outbox().size() >= 2, "start and end of the second backup wait in the outbox");
+      assertFalse(agent.connected());
+      server.restart();
+      await(() -> agent.outbox().size() == 0, "the outbox drains after the server is back");
+      await(() -> count(jobs(server), "\"status\":\"succeeded\"") == 2, "both backups are stored");
+      assertTrue(server.get("/metrics", "metrics-token-abc").body()
+          .contains("restic_manager_job_duration_seconds_count{kind=\"backup\",status=\"succeeded\"} 1"),
+          "the histogram restarts with the process and counts the delivered job once");
+    }
+  }
+
+  @Test
+  @Timeout(value = 3, unit = TimeUnit.MINUTES)
+  void aRestoreThroughTheAdminApiGivesBackEveryFileByteForByteAndAnIncludeOnlyItsPath() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("sample")).toRealPath();
+    byte[] random = new byte[300_000];
+    new Random(14).nextBytes(random);
+    Files.write(data.resolve("random.bin"), random);
+    Files.writeString(data.resolve("a name with spaces.txt"), "spaces\n");
+    Files.write(data.resolve("empty"), new byte[0]);
+    Path nested = Files.createDirectories(data.resolve("nested/deeper"));
+    byte[] everyByte = new byte[256 * 64];
+    for (int i = 0; i < everyByte.length; i++) everyByte[i] = (byte) i;
+    Files.write(nested.resolve("every byte.bin"), everyByte);
+    Files.writeString(data.resolve("nested/notes.txt"), "line 1\r\nline 2\n");
+    Map<String, String> env = initRepository();
+
+    try (TestServer server = TestServer.start(dir.resolve("server"));
+        Agent agent = startAgent(server, "http", data, env)) {
+      assertTrue(agent.runNow(JobKind.BACKUP));
+      Map<String, Object> backup = awaitJob(server, "backup", j -> true);
+      assertEquals("succeeded", backup.get("status"), backup.toString());
+      String snapshot = Json.str(Json.obj(backup, "summary"), "snapshot_id");
+      String host = Json.str(Json.objects(server.admin("GET", "/api/v1/hosts", null).body()).get(0), "id");
+      // restic restores each file under the target at its full original path.
+      Path underTarget = Path.of("/").relativize(data);
+
+      Path full = dir.resolve("restored-full");
+      Map<String, Object> job = restore(server, host, "{\"kind\":\"restore\",\"target\":\"" + full + "\"}");
+      assertEquals("succeeded", job.get("status"), job.toString());
+      assertEquals(0.0, Json.num(job, "exit_code"));
+      assertSameTree(data, full.resolve(underTarget));
+
+      Path part = dir.resolve("restored-part");
+      job = restore(server, host, "{\"kind\":\"restore\",\"snapshot_id\":\"" + snapshot + "\",\"target\":\""
+          + part + "\",\"include\":[\"" + data.resolve("nested") + "\"]}");
+      assertEquals("succeeded", job.get("status"), job.toString());
+      assertSameTree(data.resolve("nested"), part.resolve(underTarget).resolve("nested"));
+      try (Stream<Path> top = Files.list(part.resolve(underTarget))) {
+        assertEquals(List.of(part.resolve(underTarget).resolve("nested")), top.toList(), "only the included path");
+      }
+
+      job = restore(server, host, "{\"kind\":\"restore\",\"snapshot_id\":\"deadbeef\",\"target\":\""
+          + dir.resolve("restored-none") + "\"}");
+      assertEquals("failed", job.get("status"), job.toString());
+      assertEquals(1.0, Json.num(job, "exit_code"));
+      assertTrue(Json.str(job, "error").contains("deadbeef"), job.toString());
+      assertFalse(Files.exists(dir.resolve("restored-none")));
+    }
+  }
+
+  /** Runs a restore through the admin API and waits for its end; returns the job as the jobs API shows it. */
+  private static Map<String, Object> restore(TestServer server, String host, String body) throws Exception {
+    HttpResponse<String> r = server.admin("POST", "/api/v1/hosts/" + host + "/jobs", body);
+    assertEquals(202, r.statusCode(), r.body());
+    String id = Json.str(Json.object(r.body()), "job_id");
+    return awaitJob(server, "restore", j -> id.equals(j.get("id")));
+  }
+
+  /** The newest job of {@code kind} that {@code which} picks, once it has ended. */
+  private static Map<String, Object> awaitJob(TestServer server, String kind, Predicate<Map<String, Object>> which)
+      throws Exception {
+    return Await.until(Duration.ofSeconds(60), () -> Json.objects(
+            server.admin("GET", "/api/v1/jobs?kind=" + kind, null).body()).stream()
+        .filter(which).filter(j -> !"running".equals(j.get("status"))).findFirst().orElse(null), Objects::nonNull);
+  }
+
+  /** The same directories and files under both roots, every file with the same bytes. */
+  private static void assertSameTree(Path expected, Path actual) throws IOException {
+    assertEquals(relativePaths(expected), relativePaths(actual));
+    for (Path p : relativePaths(expected)) {
+      if (Files.isRegularFile(expected.resolve(p))) {
+        assertEquals(-1L, Files.mismatch(expected.resolve(p), actual.resolve(p)), p + " differs");
       }
     }
   }
 
-  private record HttpToken(String value) {}
+  private static List<Path> relativePaths(Path root) throws IOException {
+    try (Stream<Path> all = Files.walk(root)) {
+      return all.map(root::relativize).sorted().toList();
+    }
+  }
 
-  private static HttpToken enrollmentToken(TestServer s) throws Exception {
-    return new HttpToken(TestServer.field(s.admin("POST", "/api/v1/enrollment-tokens", "{}").body(), "token"));
+  /** A new repository in {@code dir}; returns restic's variables for it. */
+  private Map<String, String> initRepository() throws Exception {
+    Path restic = Tools.executable("restic");
+    Path password = dir.resolve("password");
+    Files.writeString(password, "correct horse battery staple\n");
+    Map<String, String> resticEnv = new HashMap<>(Map.of("RESTIC_REPOSITORY", dir.resolve("repo").toString(),
+        "RESTIC_PASSWORD_FILE", password.toString(), "PATH", System.getenv().getOrDefault("PATH", "/usr/bin")));
+    ProcessBuilder pb = new ProcessBuilder(restic.toString(), "init").redirectErrorStream(true);
+    pb.environment().putAll(resticEnv);
+    Process p = pb.start();
+    p.getInputStream().readAllBytes();
+    assertEquals(0, p.waitFor(), "restic init");
+    return resticEnv;
+  }
+
+  /** The real agent, enrolled at {@code server} as {@code agent-it}, backing up {@code data}, no schedules. */
+  private Agent startAgent(TestServer server, String scheme, Path data, Map<String, String> env) throws Exception {
+    Path agentConf = dir.resolve("agent.conf");
+    Files.writeString(agentConf, """
+        restic-manager.agent.schedules.backup.interval = 0s
+        restic-manager.agent.schedules.check.interval = 0s
+        restic-manager.agent.reconnect { min-backoff = 200ms, max-backoff = 1s }
+        """);
+    env.put("RM_SERVER_URL", scheme + "://127.0.0.1:" + server.port());
+    env.put("RM_ENROLLMENT_TOKEN",
+        TestServer.field(server.admin("POST", "/api/v1/enrollment-tokens", "{}").body(), "token"));
+    env.put("RM_HOSTNAME", "agent-it");
+    env.put("RM_BACKUP_PATHS", data.toString());
+    env.put("RM_DATA_DIR", dir.resolve("agent").toString());
+    return Agent.start(AgentSettings.load(Optional.of(agentConf), env), env, new CountDownLatch(1));
   }
 
   private static String jobs(TestServer s) {

@@ -282,6 +282,35 @@ class AgentClientIT {
   }
 
   @Test
+  void aRestoreFromAServerThatSendsNoTargetIsReportedFailedWithoutRunningRestic() throws Exception {
+    Path ran = dir.resolve("ran");
+    Path restic = dir.resolve("fake-restic");
+    Files.writeString(restic, "#!/bin/sh\ntouch '" + ran + "'\n");
+    Files.setPosixFilePermissions(restic, PosixFilePermissions.fromString("rwx------"));
+    JobQueue jobs = new JobQueue(new ResticRunner(restic.toString(), Map.of(), List.of(dir.toString()),
+        ForgetPolicy.NONE, k -> Duration.ofMinutes(1), Clock.systemUTC()), outbox, Clock.systemUTC(), new NoEvents());
+    closeables.add(jobs);
+    AgentClient c = client(outbox, cmd -> jobs.submit(cmd.jobId(), cmd.kind(), cmd.restore(), JobQueue.Origin.SERVER));
+    jobs.events(c);
+    jobs.start();
+    c.start();
+
+    FakeAgentServer.Conn conn = server.accept();
+    assertEquals(HELLO, conn.next());
+    conn.send(new Welcome("7", "test", 30));
+    UUID id = UUID.randomUUID();
+    conn.send(new CommandRun(id, JobKind.RESTORE)); // {"type":"command.run","job_id":…,"kind":"restore"}: no fields
+
+    assertEquals(JobKind.RESTORE, assertInstanceOf(JobStarted.class, conn.nextEvent()).kind());
+    JobFinished f = assertInstanceOf(JobFinished.class, conn.nextEvent());
+    assertEquals(id, f.jobId());
+    assertEquals(JobStatus.FAILED, f.status());
+    assertEquals(ResticRunner.NOT_STARTED, f.exitCode());
+    assertTrue(f.error().orElseThrow().contains("without a target"), f.error().orElseThrow());
+    assertTrue(Files.notExists(ran), "restic never ran");
+  }
+
+  @Test
   void eachRoundStartsAtTheUrlTheRandomPicks() throws Exception {
     FakeAgentServer second = another();
     AgentClient c = client(List.of(wsUrl(port), wsUrl(second.port())), Rounds.swapTwo(), outbox, cmd -> {},

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.resticmanager.agents.Frame;
 import io.resticmanager.agents.Frame.Ack;
 import io.resticmanager.agents.Frame.CommandRun;
 import io.resticmanager.agents.Frame.Hello;
@@ -13,6 +14,7 @@ import io.resticmanager.agents.Frame.JobStarted;
 import io.resticmanager.agents.Frame.Welcome;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import io.resticmanager.support.ChildProcess;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -105,6 +107,49 @@ class AgentMainIT {
     stop.countDown();
     assertEquals(0, exit.get(60, TimeUnit.SECONDS));
     assertEquals(0, Files.list(dir.resolve("data/outbox")).count(), "acked events were removed");
+  }
+
+  @Test
+  void stoppingReportsTheRunningJobAndTheQueuedOneCancelledBeforeTheConnectionCloses() throws Exception {
+    restic = dir.resolve("slow-restic");
+    Files.writeString(restic, """
+        #!/bin/sh
+        if [ "$1" = version ]; then echo 'restic 0.16.4 compiled with go1.21 on linux/amd64'; exit 0; fi
+        sleep 120
+        """);
+    Files.setPosixFilePermissions(restic, PosixFilePermissions.fromString("rwx------"));
+    Map<String, String> env = env();
+    CountDownLatch stop = new CountDownLatch(1);
+    AgentSettings s = settings(env);
+    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> AgentMain.runUntil(s, env, stop));
+    FakeAgentServer.Conn conn = server.accept();
+    assertInstanceOf(Hello.class, conn.next());
+    conn.send(new Welcome("7", "test", 30));
+    UUID running = UUID.randomUUID();
+    UUID queued = UUID.randomUUID();
+    conn.send(new CommandRun(running, JobKind.CHECK));
+    conn.send(new CommandRun(queued, JobKind.RESTORE, Optional.of(new RestoreSpec("latest", "/srv/r", List.of()))));
+    assertEquals(running, assertInstanceOf(JobStarted.class, conn.nextEvent()).jobId());
+    conn.send(Ack.started(running));
+
+    stop.countDown();
+    Map<UUID, JobFinished> ends = new HashMap<>();
+    while (ends.size() < 2) {
+      Frame f = conn.nextEvent();
+      if (f instanceof JobStarted st) {
+        assertEquals(queued, st.jobId());
+        conn.send(Ack.started(st.jobId()));
+      } else {
+        JobFinished end = assertInstanceOf(JobFinished.class, f);
+        ends.put(end.jobId(), end);
+        conn.send(Ack.finished(end.jobId()));
+      }
+    }
+    assertEquals(JobStatus.CANCELLED, ends.get(running).status());
+    assertEquals(JobStatus.CANCELLED, ends.get(queued).status());
+    assertEquals(Optional.of("cancelled: the agent is stopping; the job did not start"), ends.get(queued).error());
+    assertEquals(0, exit.get(60, TimeUnit.SECONDS));
+    assertEquals(0, Files.list(dir.resolve("data/outbox")).count(), "every report was acked before the agent exited");
   }
 
   @Test

@@ -11,19 +11,23 @@ import io.resticmanager.agents.Frame.JobFinished;
 import io.resticmanager.agents.Frame.JobStarted;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +47,7 @@ class JobQueueTest {
     Path restic = dir.resolve("restic");
     // Records that it runs (one file per concurrent run would show overlap), then waits for "go".
     Files.writeString(restic, "#!/bin/sh\n"
+        + "echo \"$*\" >> '" + dir.resolve("runs") + "'\n"
         + "if [ -e '" + dir.resolve("running") + "' ]; then echo overlap > '" + dir.resolve("overlap") + "'; fi\n"
         + "touch '" + dir.resolve("running") + "'\n"
         + "while [ ! -e '" + go + "' ]; do sleep 0.05; done\n"
@@ -122,19 +127,56 @@ class JobQueueTest {
   }
 
   @Test
-  void closingCancelsTheRunningJobStoresItsEndAndDropsQueuedOnes() {
+  void closingCancelsTheRunningJobAndReportsEveryQueuedOneCancelledWithoutRunningIt() throws IOException {
     UUID running = UUID.randomUUID();
+    UUID check = UUID.randomUUID();
+    UUID restore = UUID.randomUUID();
     jobs.submit(running, JobKind.BACKUP, JobQueue.Origin.SCHEDULE);
-    jobs.submit(UUID.randomUUID(), JobKind.CHECK, JobQueue.Origin.SERVER);
+    jobs.submit(check, JobKind.CHECK, JobQueue.Origin.SERVER);
+    jobs.submit(restore, JobKind.RESTORE, Optional.of(new RestoreSpec("latest", "/t", List.of())),
+        JobQueue.Origin.SERVER);
     await(() -> stored.size() == 1 && Files.exists(dir.resolve("running")), "the backup runs");
 
     jobs.close(Duration.ofSeconds(30));
 
+    Map<UUID, List<Frame>> byJob = outbox.list().stream().map(e -> (Frame) e.frame())
+        .collect(Collectors.groupingBy(JobQueueTest::jobId, LinkedHashMap::new, Collectors.toList()));
+    assertEquals(List.of(running, check, restore), List.copyOf(byJob.keySet()));
+    assertEquals(JobStatus.CANCELLED, end(byJob.get(running)).status());
+    for (UUID queued : List.of(check, restore)) {
+      JobFinished end = end(byJob.get(queued));
+      assertEquals(JobStatus.CANCELLED, end.status());
+      assertEquals(ResticRunner.NOT_STARTED, end.exitCode());
+      assertEquals(Optional.of("cancelled: the agent is stopping; the job did not start"), end.error());
+    }
+    assertEquals(stored.size(), outbox.size(), "every stored event was announced");
+    assertEquals(1, Files.readAllLines(dir.resolve("runs")).size(), "restic ran only for the running job");
+  }
+
+  @Test
+  void aJobArrivingAfterCloseIsReportedCancelledOnceWithoutRunning() {
+    jobs.close(Duration.ofSeconds(30));
+    UUID late = UUID.randomUUID();
+    assertFalse(jobs.submit(late, JobKind.CHECK, JobQueue.Origin.SERVER), "closed");
+    assertFalse(jobs.submit(late, JobKind.CHECK, JobQueue.Origin.SERVER), "repeated");
+
     List<Frame> events = outbox.list().stream().map(e -> (Frame) e.frame()).toList();
-    assertEquals(2, events.size(), "the queued check never started: " + events);
-    JobFinished end = assertInstanceOf(JobFinished.class, events.get(1));
-    assertEquals(running, end.jobId());
+    assertEquals(2, events.size(), events.toString());
+    assertEquals(new JobStarted(late, JobKind.CHECK, ((JobStarted) events.get(0)).startedAt()), events.get(0));
+    JobFinished end = end(events);
+    assertEquals(late, end.jobId());
     assertEquals(JobStatus.CANCELLED, end.status());
-    assertFalse(jobs.submit(UUID.randomUUID(), JobKind.CHECK, JobQueue.Origin.SERVER), "closed");
+    assertFalse(Files.exists(dir.resolve("runs")), "restic never ran");
+  }
+
+  /** The two events of one job: started, then finished. */
+  private static JobFinished end(List<Frame> events) {
+    assertEquals(2, events.size(), events.toString());
+    assertInstanceOf(JobStarted.class, events.get(0));
+    return assertInstanceOf(JobFinished.class, events.get(1));
+  }
+
+  private static UUID jobId(Frame f) {
+    return f instanceof JobStarted s ? s.jobId() : ((JobFinished) f).jobId();
   }
 }

@@ -8,6 +8,7 @@ import io.resticmanager.agents.Frame.JobFinished;
 import io.resticmanager.agents.Frame.JobProgress;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -184,9 +186,41 @@ class ResticRunnerTest {
     assertEquals(JobStatus.FAILED, b.status());
     assertTrue(b.error().orElseThrow().contains("RM_BACKUP_PATHS"));
 
-    JobFinished c = noPaths.run(UUID.randomUUID(), JobKind.RESTORE, p -> {});
-    assertEquals(JobStatus.FAILED, c.status());
-    assertTrue(c.error().orElseThrow().contains("restore"));
+  }
+
+  @Test
+  void aRestoreRunsResticRestoreWithItsTargetIncludesAndSnapshotUnderTheRestoreTimeout() throws IOException {
+    Path args = dir.resolve("args");
+    ResticRunner r = new ResticRunner(script("printf '%s\\n' \"$@\" > '" + args + "'; sleep 30").toString(), Map.of(),
+        List.of("/etc"), ForgetPolicy.NONE, k -> k == JobKind.RESTORE ? Duration.ofMillis(300) : Duration.ofHours(1),
+        Clock.systemUTC());
+    RestoreSpec restore = new RestoreSpec("a1b2c3d4", "/srv/re store", List.of("/etc/nginx", "/home/a b"));
+    JobFinished f = r.run(UUID.randomUUID(), JobKind.RESTORE, Optional.of(restore), p -> {});
+
+    assertEquals(List.of("--json", "restore", "--target", "/srv/re store", "--include", "/etc/nginx", "--include",
+        "/home/a b", "--", "a1b2c3d4"), Files.readAllLines(args), "one argument each, spaces kept");
+    assertEquals(JobStatus.CANCELLED, f.status());
+    assertTrue(f.error().orElseThrow().startsWith("timed out after PT0.3S"), f.error().orElseThrow());
+  }
+
+  @Test
+  void aRestoreWithoutATargetOrWithAnInvalidOneFailsWithoutRunningRestic() throws IOException {
+    Path ran = dir.resolve("ran");
+    ResticRunner r = runner(script("touch '" + ran + "'"), Duration.ofMinutes(1));
+
+    JobFinished old = r.run(UUID.randomUUID(), JobKind.RESTORE, Optional.empty(), p -> {});
+    assertEquals(JobStatus.FAILED, old.status());
+    assertEquals(ResticRunner.NOT_STARTED, old.exitCode());
+    assertEquals("the server sent a restore without a target (a server older than this agent?); nothing was restored",
+        old.error().orElseThrow());
+
+    JobFinished bad = r.run(UUID.randomUUID(), JobKind.RESTORE,
+        Optional.of(new RestoreSpec("latest", "/srv/../etc", List.of())), p -> {});
+    assertEquals(JobStatus.FAILED, bad.status());
+    assertEquals(ResticRunner.NOT_STARTED, bad.exitCode());
+    assertEquals("the server sent an invalid restore: invalid field \"target\": must not contain '.' or '..' segments",
+        bad.error().orElseThrow());
+    assertFalse(Files.exists(ran), "restic never ran");
   }
 
   @Test

@@ -19,6 +19,7 @@ import io.resticmanager.agents.Frame.Welcome;
 import io.resticmanager.agents.WireCodec.Decoded;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,6 +40,9 @@ class WireCodecTest {
   private static final Instant T0 = Instant.parse("2025-03-01T02:00:00Z");
   private static final Duration FAST = Duration.ofSeconds(2);
 
+  private static final RestoreSpec RESTORE =
+      new RestoreSpec("a1b2c3d4", "/srv/restore", List.of("/etc/nginx", "/home/a \"b\""));
+
   private static final BackupSummary SUMMARY =
       new BackupSummary(12, 3, 4510, 1_048_576, 4525, 7_340_032_000L, 42.5, "a1b2c3d4e5f6");
 
@@ -56,7 +60,9 @@ class WireCodecTest {
         Ack.finished(JOB),
         new ErrorFrame(ErrorFrame.UNKNOWN_JOB, "no job 3f2c", Optional.of(JOB)),
         new ErrorFrame(ErrorFrame.BAD_JSON, "not JSON", Optional.empty()),
-        new CommandRun(JOB, JobKind.PRUNE));
+        new CommandRun(JOB, JobKind.PRUNE),
+        new CommandRun(JOB, JobKind.RESTORE, Optional.of(RESTORE)),
+        new CommandRun(JOB, JobKind.RESTORE, Optional.of(new RestoreSpec("latest", "/", List.of()))));
   }
 
   private static Frame ok(String text) {
@@ -200,6 +206,41 @@ class WireCodecTest {
     assertEquals(new CommandRun(JOB, JobKind.CHECK), ok("""
         {"type":"command.run","job_id":"3f2c1a9e-8b7d-4c6e-9f01-23456789abcd","kind":"check"}
         """));
+  }
+
+  @Test
+  void commandRunCarriesARestoreOnlyForRestoreAndIsUnchangedForOtherKinds() {
+    assertEquals("{\"type\":\"command.run\",\"job_id\":\"" + JOB_TEXT + "\",\"kind\":\"backup\"}",
+        WireCodec.encode(new CommandRun(JOB, JobKind.BACKUP)), "what an older agent always got");
+    assertEquals("{\"type\":\"command.run\",\"job_id\":\"" + JOB_TEXT + "\",\"kind\":\"restore\","
+            + "\"snapshot_id\":\"a1b2c3d4\",\"target\":\"/srv/restore\","
+            + "\"include\":[\"/etc/nginx\",\"/home/a \\\"b\\\"\"]}",
+        WireCodec.encode(new CommandRun(JOB, JobKind.RESTORE, Optional.of(RESTORE))));
+    assertEquals("{\"type\":\"command.run\",\"job_id\":\"" + JOB_TEXT + "\",\"kind\":\"restore\","
+            + "\"snapshot_id\":\"latest\",\"target\":\"/srv/restore\"}",
+        WireCodec.encode(new CommandRun(JOB, JobKind.RESTORE, Optional.of(new RestoreSpec("latest", "/srv/restore",
+            List.of())))), "no include: the field is left out");
+  }
+
+  @Test
+  void aRestoreCommandDecodesWithDefaultsAndKeepsWhatItSaysForTheAgentToJudge() {
+    String head = "{\"type\":\"command.run\",\"job_id\":\"" + JOB_TEXT + "\",\"kind\":\"restore\"";
+    assertEquals(new CommandRun(JOB, JobKind.RESTORE, Optional.empty()), ok(head + "}"),
+        "a server that predates the fields: no restore, which the agent reports failed");
+    assertEquals(new CommandRun(JOB, JobKind.RESTORE, Optional.empty()), ok(head + ",\"snapshot_id\":\"latest\"}"));
+    assertEquals(new CommandRun(JOB, JobKind.RESTORE, Optional.of(new RestoreSpec("latest", "/t", List.of()))),
+        ok(head + ",\"target\":\"/t\",\"include\":null}"));
+    assertEquals(new CommandRun(JOB, JobKind.RESTORE, Optional.of(new RestoreSpec("nope", "relative", List.of("..")))),
+        ok(head + ",\"snapshot_id\":\"nope\",\"target\":\"relative\",\"include\":[\"..\"]}"));
+    assertEquals(new CommandRun(JOB, JobKind.BACKUP),
+        ok("{\"type\":\"command.run\",\"job_id\":\"" + JOB_TEXT + "\",\"kind\":\"backup\",\"target\":\"/t\"}"),
+        "restore fields on another kind are ignored like any unknown field");
+
+    assertInvalidField("target", head + ",\"target\":7}");
+    assertInvalidField("snapshot_id", head + ",\"target\":\"/t\",\"snapshot_id\":[]}");
+    assertInvalidField("include", head + ",\"target\":\"/t\",\"include\":\"/etc\"}");
+    assertInvalidField("include", head + ",\"target\":\"/t\",\"include\":[\"/etc\",1]}");
+    assertEquals(Optional.of(JOB), bad(head + ",\"target\":7}").jobId());
   }
 
   @Test

@@ -11,6 +11,7 @@ import io.resticmanager.fleet.HostView;
 import io.resticmanager.fleet.NodeHosts;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import io.resticmanager.metrics.HostSample;
 import io.resticmanager.store.AlertRow;
 import java.nio.file.Path;
@@ -60,6 +61,7 @@ class CrossNodeMessagesTest {
         1_690_000_000_000L);
     AlertRow alert = new AlertRow(UUID.randomUUID().toString(), host, AlertKind.BACKUP_FAILED, true,
         1_700_000_000_000L, 0, 0, "backup of host web-1 failed (exit code 1)");
+    RestoreSpec restore = new RestoreSpec("a1b2c3d4", "/srv/restore", List.of("/etc/nginx", "/home/a b"));
     List<Object> messages = List.of(
         HostEntity.Wake.INSTANCE,
         HostEntity.HandOff.INSTANCE,
@@ -73,7 +75,8 @@ class CrossNodeMessagesTest {
             "could not read /x", "{\"data_added\":7}", 7L), probe.getRef().unsafeUpcast()),
         new HostEntity.FinishJob(new HostEntity.JobEnd(job, JobStatus.FAILED, 1_700_000_100_000L, 1, null, null, null),
             probe.getRef().unsafeUpcast()),
-        new HostEntity.RunJob(JobKind.PRUNE, probe.getRef().unsafeUpcast()),
+        new HostEntity.RunJob(JobKind.PRUNE, null, probe.getRef().unsafeUpcast()),
+        new HostEntity.RunJob(JobKind.RESTORE, restore, probe.getRef().unsafeUpcast()),
         new HostEntity.Remove(probe.getRef().unsafeUpcast()),
         new HostEntity.AlertAcknowledged(alert),
         new HostEntity.GetHost(probe.getRef().unsafeUpcast()),
@@ -88,7 +91,8 @@ class CrossNodeMessagesTest {
         AgentLink.Replaced.INSTANCE,
         AgentLink.Revoked.INSTANCE,
         AgentLink.Silent.INSTANCE,
-        new AgentLink.RunJob(job, JobKind.CHECK),
+        new AgentLink.RunJob(job, JobKind.CHECK, null),
+        new AgentLink.RunJob(job, JobKind.RESTORE, restore),
         new AgentLink.Locate(host),
         new NodeHosts.ListLive(probe.getRef().unsafeUpcast()),
         new NodeHosts.LiveHosts(List.of(view, view)),

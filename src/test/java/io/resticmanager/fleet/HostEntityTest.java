@@ -13,6 +13,7 @@ import io.resticmanager.config.Settings;
 import io.resticmanager.jobs.JobDurations;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
+import io.resticmanager.jobs.RestoreSpec;
 import io.resticmanager.metrics.FleetSample;
 import io.resticmanager.metrics.HostSample;
 import io.resticmanager.metrics.PrometheusTextWriter;
@@ -187,7 +188,7 @@ class HostEntityTest {
     assertTrue(v.online());
     assertEquals(T0 + 500, v.lastSeenAt());
     HostEntity.JobSent sent = assertInstanceOf(HostEntity.JobSent.class, runJob(h.id(), JobKind.CHECK));
-    assertEquals(new AgentLink.RunJob(sent.jobId(), JobKind.CHECK), conn.receiveMessage(WAIT));
+    assertEquals(new AgentLink.RunJob(sent.jobId(), JobKind.CHECK, null), conn.receiveMessage(WAIT));
   }
 
   @Test
@@ -231,7 +232,14 @@ class HostEntityTest {
     TestProbe<AgentLink> conn = testKit.createTestProbe();
     connect(h, conn);
     HostEntity.JobSent sent = assertInstanceOf(HostEntity.JobSent.class, runJob(h.id(), JobKind.PRUNE));
-    assertEquals(new AgentLink.RunJob(sent.jobId(), JobKind.PRUNE), conn.receiveMessage(WAIT));
+    assertEquals(new AgentLink.RunJob(sent.jobId(), JobKind.PRUNE, null), conn.receiveMessage(WAIT));
+
+    RestoreSpec restore = new RestoreSpec("latest", "/srv/restore", List.of("/etc/nginx"));
+    TestProbe<HostEntity.RunJobReply> reply = testKit.createTestProbe();
+    entity(h.id()).tell(new HostEntity.RunJob(JobKind.RESTORE, restore, reply.getRef()));
+    HostEntity.JobSent restoring = assertInstanceOf(HostEntity.JobSent.class, reply.receiveMessage(WAIT));
+    assertEquals(new AgentLink.RunJob(restoring.jobId(), JobKind.RESTORE, restore), conn.receiveMessage(WAIT),
+        "what to restore reaches the connection");
   }
 
   @Test
@@ -706,7 +714,7 @@ class HostEntityTest {
 
   private HostEntity.RunJobReply runJob(String hostId, JobKind kind) {
     TestProbe<HostEntity.RunJobReply> reply = testKit.createTestProbe();
-    entity(hostId).tell(new HostEntity.RunJob(kind, reply.getRef()));
+    entity(hostId).tell(new HostEntity.RunJob(kind, null, reply.getRef()));
     return reply.receiveMessage(WAIT);
   }
 

@@ -236,6 +236,58 @@ class AdminApiIT {
     }
   }
 
+  @Test
+  void aRestoreSendsWhatToRestoreInCommandRunWithLatestAsTheDefaultSnapshot() throws Exception {
+    String name = name("restorer");
+    TestServer.Enrolled h = server.enroll(name);
+    try (TestAgent agent = TestAgent.connectAndHello(server.wsUri(), h.agentToken(), name)) {
+      HttpResponse<String> r = server.admin("POST", "/api/v1/hosts/" + h.hostId() + "/jobs",
+          "{\"kind\":\"restore\",\"target\":\"/srv/restore\"}");
+      assertEquals(202, r.statusCode(), r.body());
+      String jobId = Json.str(Json.object(r.body()), "job_id");
+      assertEquals("{\"type\":\"command.run\",\"job_id\":\"" + jobId + "\",\"kind\":\"restore\","
+          + "\"snapshot_id\":\"latest\",\"target\":\"/srv/restore\"}",
+          agent.awaitFrame(f -> f.contains("command.run"), WAIT));
+
+      r = server.admin("POST", "/api/v1/hosts/" + h.hostId() + "/jobs", "{\"kind\":\"restore\","
+          + "\"snapshot_id\":\"a1b2c3d4\",\"target\":\"/srv/r\",\"include\":[\"/etc/nginx\",\"/home/a b\"]}");
+      assertEquals(202, r.statusCode(), r.body());
+      jobId = Json.str(Json.object(r.body()), "job_id");
+      assertEquals("{\"type\":\"command.run\",\"job_id\":\"" + jobId + "\",\"kind\":\"restore\","
+          + "\"snapshot_id\":\"a1b2c3d4\",\"target\":\"/srv/r\",\"include\":[\"/etc/nginx\",\"/home/a b\"]}",
+          agent.awaitFrame(f -> f.contains("command.run"), WAIT));
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "target|{\"kind\":\"restore\"}",
+      "target|{\"kind\":\"restore\",\"target\":null}",
+      "target|{\"kind\":\"restore\",\"target\":\"\"}",
+      "target|{\"kind\":\"restore\",\"target\":7}",
+      "target|{\"kind\":\"restore\",\"target\":\"srv/restore\"}",
+      "target|{\"kind\":\"restore\",\"target\":\"/srv/../etc\"}",
+      "target|{\"kind\":\"restore\",\"target\":\"/srv/a\\u0000b\"}",
+      "snapshot_id|{\"kind\":\"restore\",\"target\":\"/t\",\"snapshot_id\":\"last\"}",
+      "snapshot_id|{\"kind\":\"restore\",\"target\":\"/t\",\"snapshot_id\":\"A1B2C3D4\"}",
+      "snapshot_id|{\"kind\":\"restore\",\"target\":\"/t\",\"snapshot_id\":12345678}",
+      "include|{\"kind\":\"restore\",\"target\":\"/t\",\"include\":\"/etc\"}",
+      "include|{\"kind\":\"restore\",\"target\":\"/t\",\"include\":[\"/etc\",1]}",
+      "include|{\"kind\":\"restore\",\"target\":\"/t\",\"include\":[\"etc\"]}",
+      "target|{\"kind\":\"backup\",\"target\":\"/t\"}",
+      "snapshot_id|{\"kind\":\"check\",\"snapshot_id\":\"latest\"}",
+      "include|{\"kind\":\"prune\",\"include\":[]}"})
+  void aBadRestoreOrARestoreFieldOnAnotherKindIs400NamingTheField(String field, String body) throws Exception {
+    String name = name("badrestore");
+    TestServer.Enrolled h = server.enroll(name);
+    try (TestAgent agent = TestAgent.connectAndHello(server.wsUri(), h.agentToken(), name)) {
+      HttpResponse<String> r = server.admin("POST", "/api/v1/hosts/" + h.hostId() + "/jobs", body);
+      assertError(r, 400, "bad_request");
+      assertTrue(Json.str(Json.object(r.body()), "message").startsWith("invalid field \"" + field + "\""), r.body());
+      assertEquals(null, agent.nextFrame(Duration.ofMillis(200)), "nothing is sent to the agent");
+    }
+  }
+
   // ------------------------------------------------------------------ jobs
 
   @Test
