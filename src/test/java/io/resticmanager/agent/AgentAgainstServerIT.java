@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.support.Await;
 import io.resticmanager.support.Json;
+import io.resticmanager.support.ResticRepo;
 import io.resticmanager.support.TestCerts;
 import io.resticmanager.support.TestServer;
-import io.resticmanager.support.Tools;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -171,17 +171,7 @@ class AgentAgainstServerIT {
 
   /** A new repository in {@code dir}; returns restic's variables for it. */
   private Map<String, String> initRepository() throws Exception {
-    Path restic = Tools.executable("restic");
-    Path password = dir.resolve("password");
-    Files.writeString(password, "correct horse battery staple\n");
-    Map<String, String> resticEnv = new HashMap<>(Map.of("RESTIC_REPOSITORY", dir.resolve("repo").toString(),
-        "RESTIC_PASSWORD_FILE", password.toString(), "PATH", System.getenv().getOrDefault("PATH", "/usr/bin")));
-    ProcessBuilder pb = new ProcessBuilder(restic.toString(), "init").redirectErrorStream(true);
-    pb.environment().putAll(resticEnv);
-    Process p = pb.start();
-    p.getInputStream().readAllBytes();
-    assertEquals(0, p.waitFor(), "restic init");
-    return resticEnv;
+    return ResticRepo.init(dir).env();
   }
 
   /** The real agent, enrolled at {@code server} as {@code agent-it}, backing up {@code data}, no schedules. */

@@ -121,7 +121,7 @@ class CrashRecoveryIT {
         for (Map.Entry<String, StreamingAgent> e : agentOf.entrySet()) {
           if (!last && !agents.contains(e.getValue())) continue;
           List<Map<String, Object>> jobs = api.jobs(e.getKey());
-          checkJobs(at, e.getValue(), jobs);
+          e.getValue().checkStored(jobs, at + ": ");
           if (agents.contains(e.getValue())) {
             finishedNow += jobs.stream().filter(j -> !"running".equals(j.get("status"))).count();
           }
@@ -246,27 +246,6 @@ class CrashRecoveryIT {
     long n = 0;
     for (String h : hostIds) n += api.jobs(h).stream().filter(j -> !"running".equals(j.get("status"))).count();
     return n;
-  }
-
-  /** Every acked event is stored, every sent job is listed once, with the status its finish said. */
-  private static void checkJobs(String at, StreamingAgent agent, List<Map<String, Object>> rows) {
-    Map<String, String> status = new HashMap<>();
-    for (Map<String, Object> j : rows) {
-      assertTrue(status.put(Json.str(j, "id"), Json.str(j, "status")) == null,
-          at + ": job " + j.get("id") + " listed twice");
-    }
-    for (String event : agent.ackedEvents()) {
-      String id = event.substring(event.indexOf(' ') + 1);
-      assertTrue(status.containsKey(id), at + ": acked " + event + " is not stored");
-      if (event.startsWith("job.finished")) {
-        assertFalse("running".equals(status.get(id)), at + ": acked " + event + " is stored unfinished");
-      }
-    }
-    List<StreamingAgent.SentJob> sent = agent.sentJobs();
-    assertEquals(sent.size(), rows.size(), at + ": one row per job of " + agent.hostname());
-    for (StreamingAgent.SentJob j : sent) {
-      assertEquals(j.status(), status.get(j.id().toString()), at + ": status of " + j.id());
-    }
   }
 
   /** The open alerts the host's finishes call for: a kind whose last non-warning job failed or was cancelled. */
