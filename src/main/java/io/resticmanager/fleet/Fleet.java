@@ -8,12 +8,13 @@ import io.resticmanager.store.HostRow;
 import io.resticmanager.store.HostStore;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -83,41 +84,56 @@ public final class Fleet {
   }
 
   /**
-   * Every enrolled host, by name: as its entity last told its node's view, or as stored (offline) when
-   * its entity runs on no node that answered within {@link #VIEW_WAIT} (it is starting, or its node is
-   * unreachable). Fails only when the store cannot be read or the receptionist does not answer.
+   * Every enrolled host, by name, as stored, with online, last seen and versions as its entity last told its
+   * node's view; offline as stored when its entity runs on no node that answered within {@link #VIEW_WAIT} (it is
+   * starting, or its node is unreachable). Fails only when the store cannot be read or the receptionist
+   * does not answer.
    */
   public CompletionStage<List<HostView>> list() {
     CompletionStage<List<HostRow>> rows = store.all();
-    CompletionStage<Map<String, HostView>> live = AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
+    CompletionStage<Map<String, NodeHosts.Live>> live =
+        AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
             system.receptionist(), r -> Receptionist.find(NodeHosts.KEY, r), askTimeout, system.scheduler())
         .thenCompose(listing -> liveViews(listing.getServiceInstances(NodeHosts.KEY)));
     return rows.thenCombine(live, (stored, byId) -> {
       List<HostView> out = new ArrayList<>(stored.size());
-      for (HostRow r : stored) out.add(byId.getOrDefault(r.id(), HostView.offline(r)));
+      for (HostRow r : stored) {
+        NodeHosts.Live l = byId.get(r.id());
+        out.add(l == null ? HostView.offline(r) : new HostView(r.id(), r.name(), l.online(),
+            Math.max(l.lastSeenAt(), r.lastSeenAt()), l.agentVersion(), l.resticVersion(), l.os(), r.enrolledAt()));
+      }
       return List.copyOf(out);
     });
   }
 
-  private CompletionStage<Map<String, HostView>> liveViews(Set<ActorRef<NodeHosts.Command>> views) {
-    Set<Address> unreachable = new java.util.HashSet<>();
+  private CompletionStage<Map<String, NodeHosts.Live>> liveViews(Set<ActorRef<NodeHosts.Command>> views) {
+    Set<Address> unreachable = new HashSet<>();
     for (Member m : Cluster.get(system).state().getUnreachable()) unreachable.add(m.address());
-    List<CompletableFuture<List<HostView>>> asks = new ArrayList<>();
+    Map<String, NodeHosts.Live> byId = new ConcurrentHashMap<>();
+    List<CompletableFuture<Void>> asks = new ArrayList<>();
+    long deadline = System.nanoTime() + VIEW_WAIT.toNanos();
     for (ActorRef<NodeHosts.Command> v : views) {
       if (unreachable.contains(v.path().address())) continue;
-      asks.add(AskPattern.<NodeHosts.Command, NodeHosts.LiveHosts>ask(v, NodeHosts.ListLive::new, VIEW_WAIT,
-              system.scheduler())
-          .thenApply(NodeHosts.LiveHosts::hosts)
-          .exceptionally(e -> List.of())
-          .toCompletableFuture());
+      asks.add(pages(v, "", deadline, byId).exceptionally(e -> null).toCompletableFuture());
     }
-    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(x -> {
-      Map<String, HostView> byId = new HashMap<>();
-      for (CompletableFuture<List<HostView>> a : asks) {
-        // During a hand-off a host may be on two nodes for a moment: the one that heard from it last wins.
-        for (HostView h : a.join()) byId.merge(h.id(), h, (x1, x2) -> x2.lastSeenAt() > x1.lastSeenAt() ? x2 : x1);
-      }
-      return byId;
-    });
+    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(x -> byId);
+  }
+
+  /**
+   * Every page of one node's view from {@code after} on, into {@code byId}; all pages within the deadline.
+   * During a hand-off a host may be on two nodes for a moment: the one that heard from it last wins.
+   */
+  private CompletionStage<Void> pages(ActorRef<NodeHosts.Command> view, String after, long deadline,
+      Map<String, NodeHosts.Live> byId) {
+    Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
+    return AskPattern.<NodeHosts.Command, NodeHosts.LiveHosts>ask(
+            view, r -> new NodeHosts.ListLive(after, r), left, system.scheduler())
+        .thenCompose(page -> {
+          for (NodeHosts.Live h : page.hosts()) {
+            byId.merge(h.id(), h, (a, b) -> b.lastSeenAt() > a.lastSeenAt() ? b : a);
+          }
+          if (!page.more() || page.hosts().isEmpty()) return CompletableFuture.completedFuture(null);
+          return pages(view, page.hosts().get(page.hosts().size() - 1).id(), deadline, byId);
+        });
   }
 }

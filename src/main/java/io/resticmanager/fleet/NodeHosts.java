@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -48,10 +49,32 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
   /** Replies with what {@code /metrics} shows of this node's hosts. */
   public record GetSample(ActorRef<FleetSample> replyTo) implements Command {}
 
-  /** Replies with this node's hosts as the API shows them; asked by any node. */
-  public record ListLive(ActorRef<LiveHosts> replyTo) implements Command {}
+  /**
+   * Replies with what the entities know of this node's hosts that the database may not have yet (online,
+   * last seen, the versions of the latest hello), a page of at most {@link #PAGE} hosts in id order after
+   * {@code after} ("" for the first); asked by any node. A host's name and enrolment come from the
+   * database. Pages keep each reply under Artery's frame size
+   * ({@code pekko.remote.artery.advanced.maximum-frame-size}, 256 KiB), which one reply of a node's
+   * thousands of hosts would exceed.
+   */
+  public record ListLive(String after, ActorRef<LiveHosts> replyTo) implements Command {}
 
-  public record LiveHosts(List<HostView> hosts) implements CborSerializable {}
+  /** One host as its entity knows it. */
+  public record Live(String id, boolean online, long lastSeenAt, String agentVersion, String resticVersion,
+      String os) implements CborSerializable {}
+
+  /** A page of {@link ListLive}; {@code more} when hosts after the last one remain. */
+  public record LiveHosts(List<Live> hosts, boolean more) implements CborSerializable {}
+
+  /** Hosts per page of {@link LiveHosts} at most. */
+  public static final int PAGE = 1000;
+  /**
+   * A page ends before its text (ids, versions, os in UTF-8, plus {@link #ENTRY_OVERHEAD} per host for
+   * CBOR's field names and numbers) would pass this: a quarter of Artery's 256 KiB frame, whatever the
+   * agents wrote in their hello.
+   */
+  static final int PAGE_BYTES = 64 * 1024;
+  static final int ENTRY_OVERHEAD = 96;
 
   /** Saves pending last-seen times; replies after the commit. */
   public record Flush(ActorRef<Done> replyTo) implements Command {}
@@ -73,7 +96,8 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
   }
 
   private final HostStore store;
-  private final Map<String, Entry> hosts = new HashMap<>();
+  /** By host id, in id order for the pages of {@link ListLive}. */
+  private final TreeMap<String, Entry> hosts = new TreeMap<>();
   /** Last-seen times not yet saved, by host id. Kept after a host has gone until they are saved. */
   private final Map<String, Long> unsaved = new HashMap<>();
   /** The last-seen time last saved (or loaded) per host, so an unchanged time is not saved again. */
@@ -160,10 +184,25 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
   }
 
   private Behavior<Command> onListLive(ListLive m) {
-    List<HostView> out = new ArrayList<>(hosts.size());
-    for (Entry e : hosts.values()) out.add(e.view());
-    m.replyTo().tell(new LiveHosts(List.copyOf(out)));
+    List<Live> page = new ArrayList<>(Math.min(PAGE, hosts.size()));
+    boolean more = false;
+    int bytes = 0;
+    for (Entry e : hosts.tailMap(m.after(), false).values()) {
+      HostView v = e.view();
+      int size = ENTRY_OVERHEAD + utf8(v.id()) + utf8(v.agentVersion()) + utf8(v.resticVersion()) + utf8(v.os());
+      if (page.size() == PAGE || (!page.isEmpty() && bytes + size > PAGE_BYTES)) {
+        more = true;
+        break;
+      }
+      bytes += size;
+      page.add(new Live(v.id(), v.online(), v.lastSeenAt(), v.agentVersion(), v.resticVersion(), v.os()));
+    }
+    m.replyTo().tell(new LiveHosts(List.copyOf(page), more));
     return this;
+  }
+
+  private static int utf8(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
   }
 
   /** Renders the rows of the hosts changed since the last time, in name order (so that new hosts are appended). */

@@ -14,6 +14,8 @@ import io.resticmanager.jobs.JobStatus;
 import io.resticmanager.jobs.RestoreSpec;
 import io.resticmanager.metrics.HostSample;
 import io.resticmanager.store.AlertRow;
+import io.resticmanager.store.HostStore;
+import io.resticmanager.support.TestDatabases;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -94,8 +96,10 @@ class CrossNodeMessagesTest {
         new AgentLink.RunJob(job, JobKind.CHECK, null),
         new AgentLink.RunJob(job, JobKind.RESTORE, restore),
         new AgentLink.Locate(host),
-        new NodeHosts.ListLive(probe.getRef().unsafeUpcast()),
-        new NodeHosts.LiveHosts(List.of(view, view)),
+        new NodeHosts.ListLive("", probe.getRef().unsafeUpcast()),
+        new NodeHosts.ListLive(host, probe.getRef().unsafeUpcast()),
+        new NodeHosts.LiveHosts(List.of(new NodeHosts.Live(host, true, 1L, "a", "r", "o"),
+            new NodeHosts.Live(UUID.randomUUID().toString(), false, 0L, "", "", "")), true),
         new NodeHosts.Put(view, new HostSample("web-1", true, 1L, Map.of(JobKind.BACKUP, 2L), Map.of(), 3, 1,
             "a", "r", "o"), Set.of(AlertKind.AGENT_OFFLINE)),
         new NodeHosts.Gone(host));
@@ -105,5 +109,29 @@ class CrossNodeMessagesTest {
       assertInstanceOf(JacksonCborSerializer.class, ext.findSerializerFor(m), m.getClass().getName());
       assertEquals(m, serialization.verifySerialization(m, true), m.getClass().getName());
     }
+  }
+
+  @Test
+  void aFullPageOfAViewsHostsFitsArterysFrameWhateverTheAgentsWrote() throws Exception {
+    // The longest versions and os the store keeps, in 4-byte characters; a view of 3,000 such hosts.
+    TestProbe<NodeHosts.LiveHosts> reply = testKit.createTestProbe();
+    var db = TestDatabases.open(TestDatabases.sqlite(dir));
+    var view = testKit.spawn(NodeHosts.create(new HostStore(db)));
+    String wide = "\uD83D\uDE00";
+    for (int i = 0; i < 3_000; i++) {
+      HostView v = new HostView(UUID.randomUUID().toString(), "host-" + i, true, Long.MAX_VALUE, wide.repeat(100),
+          wide.repeat(100), wide.repeat(200), 0);
+      view.tell(new NodeHosts.Put(v, new HostSample(v.name(), true, 1L, Map.of(), Map.of(), -1, 0, "", "", ""), Set.of()));
+    }
+    view.tell(new NodeHosts.ListLive("", reply.getRef()));
+    NodeHosts.LiveHosts m = reply.receiveMessage();
+    org.junit.jupiter.api.Assertions.assertTrue(m.more() && m.hosts().size() > 10, m.hosts().size() + " hosts");
+    var ext = SerializationExtension.get(testKit.system().classicSystem());
+    int bytes = ext.serialize(m).get().length;
+    long frame = testKit.system().settings().config().getBytes("pekko.remote.artery.advanced.maximum-frame-size");
+    // Room for Artery's envelope, the sender and the recipient's path.
+    org.junit.jupiter.api.Assertions.assertTrue(bytes < frame - 16 * 1024, bytes + " bytes in a frame of " + frame);
+    testKit.stop(view);
+    db.close();
   }
 }
