@@ -467,6 +467,7 @@ class ServerMetricsTest {
         restic_manager_alerts_open{kind="prune_failed",severity="critical"} 0
         restic_manager_alerts_open{kind="check_failed",severity="critical"} 0
         restic_manager_alerts_open{kind="agent_offline",severity="warning"} 1
+        restic_manager_alerts_open{kind="backup_partial",severity="warning"} 0
         restic_manager_alerts_open{kind="backup_stale",severity="warning"} 1
         # HELP restic_manager_build_info the running build
         # TYPE restic_manager_build_info gauge
