@@ -235,8 +235,8 @@ public final class ResticRunner {
    */
   public Optional<RepositoryStats> stats(Duration timeout) {
     try {
-      JsValue snapshots = json(List.of(restic, "--json", "--no-lock", "snapshots"), timeout);
-      JsValue stats = json(List.of(restic, "--json", "--no-lock", "stats", "--mode", "raw-data"), timeout);
+      JsValue snapshots = json(timeout, "snapshots");
+      JsValue stats = json(timeout, "stats", "--mode", "raw-data");
       if (!(snapshots instanceof JsArray list)) throw new IOException("'snapshots --json' gave no JSON array");
       if (!(stats instanceof JsObject o)) throw new IOException("'stats --json' gave no JSON object");
       OptionalLong size = size(o, "total_size");
@@ -266,9 +266,14 @@ public final class ResticRunner {
     throw new IOException("'stats --json' gave an unreadable " + key + ": " + v.get());
   }
 
-  /** Runs restic to its end and parses the last line of its stdout that starts a JSON value. */
-  private JsValue json(List<String> cmd, Duration timeout) throws IOException {
-    String what = "'" + String.join(" ", cmd.subList(1, cmd.size())) + "'";
+  /**
+   * Runs {@code restic --json --no-lock <args>} to its end and parses the last line of its stdout that
+   * starts a JSON value.
+   */
+  private JsValue json(Duration timeout, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(restic, "--json", "--no-lock"));
+    cmd.addAll(List.of(args));
+    String what = "'restic " + String.join(" ", args) + "'";
     Process p = start(cmd);
     p.getOutputStream().close();
     Running r = new Running(p, null, new boolean[1]);
