@@ -48,8 +48,8 @@ import spray.json.ParserInput;
  * {@code job.progress} at most once a second, and the last {@value #STDERR_TAIL_CHARS} chars of stderr
  * become its {@code error}. Used by {@link JobQueue}, which guarantees one job at a time.
  *
- * <p>{@link #stats} reads the repository's statistics for {@code repository.stats}; it runs restic
- * without a lock and on the same lane, so it never competes with a job.
+ * <p>{@link #stats} reads the repository's statistics for {@code repository.stats}, with restic's
+ * {@code --no-lock}; {@link JobQueue} runs it between jobs, and {@link #cancel} stops it like a job.
  *
  * <p>The repository and its password reach restic only through restic's own environment variables
  * ({@code RESTIC_REPOSITORY}, {@code RESTIC_PASSWORD_FILE}, …), inherited or passed in {@code env}; this
@@ -237,10 +237,10 @@ public final class ResticRunner {
     try {
       JsValue snapshots = json(timeout, "snapshots");
       JsValue stats = json(timeout, "stats", "--mode", "raw-data");
-      if (!(snapshots instanceof JsArray list)) throw new IOException("'snapshots --json' gave no JSON array");
-      if (!(stats instanceof JsObject o)) throw new IOException("'stats --json' gave no JSON object");
+      if (!(snapshots instanceof JsArray list)) throw new IOException("'restic snapshots' printed no JSON array");
+      if (!(stats instanceof JsObject o)) throw new IOException("'restic stats' printed no JSON object");
       OptionalLong size = size(o, "total_size");
-      if (size.isEmpty()) throw new IOException("'stats --json' gave no total_size");
+      if (size.isEmpty()) throw new IOException("'restic stats' printed no total_size");
       RepositoryStats s = new RepositoryStats(clock.instant(), list.elements().size(), size.getAsLong(),
           size(o, "total_uncompressed_size"));
       log.info("Repository statistics: [{}] snapshots, [{}] bytes stored", s.snapshotCount(), s.totalSizeBytes());
@@ -263,7 +263,7 @@ public final class ResticRunner {
         // falls through
       }
     }
-    throw new IOException("'stats --json' gave an unreadable " + key + ": " + v.get());
+    throw new IOException("'restic stats' printed an unreadable " + key + ": " + v.get());
   }
 
   /**

@@ -28,8 +28,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * messages with backpressure (the stream waits for {@link StreamAck}), decodes them with {@link WireCodec},
  * enforces hello-first within the deadline and the inbound-silence deadline, hands job events and
  * repository statistics to the host's {@link HostEntity} (through sharding, on whichever node it runs) and
- * acks job events only after the entity reports them durably stored; a job end stored for the first time is told to this node's
- * {@link JobTracker}, so each job is counted once, on the node whose socket received it. An entity that
+ * acks job events only after the entity reports them durably stored (statistics are never answered); a
+ * job end stored for the first time is told to this node's {@link JobTracker}, so each job is counted
+ * once, on the node whose socket received it. An entity that
  * does not answer within {@code agents.store-timeout} (its node was lost, it is moving) closes the socket
  * with 1011 so the agent resends. Caps the job events it has in flight, so a flooding agent is slowed by
  * TCP backpressure instead of growing queues. Reached by the entity through {@link AgentLink} (a message

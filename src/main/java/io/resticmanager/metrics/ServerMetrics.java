@@ -66,8 +66,8 @@ public final class ServerMetrics {
       HostFamily.of("host_last_backup_added_bytes", "data_added of the last backup", "bytes", HOST, (h, rows) -> {
         if (h.lastBackupAddedBytes() != -1) rows.add(h.lastBackupAddedBytes(), h.name());
       }),
-      HostFamily.of("host_snapshots", "snapshots in the host's repository, from its latest repository.stats", "", HOST,
-          (h, rows) -> {
+      HostFamily.of("host_snapshots", "snapshots in the host's repository, from its latest repository.stats", "",
+          HOST, (h, rows) -> {
             if (h.repository() != null) rows.add(h.repository().snapshots(), h.name());
           }),
       HostFamily.of("host_repository_size_bytes", "stored size of the repository (restic stats --mode raw-data)",

@@ -181,7 +181,10 @@ public final class HostStore {
     }
   }
 
-  /** Deletes the host with its tokens, jobs, alerts and repository statistics; false when there was no such host. */
+  /**
+   * Deletes the host with its tokens, jobs, alerts and repository statistics; false when there was no such
+   * host.
+   */
   public CompletionStage<Boolean> delete(String hostId) {
     return db.write(c -> {
       for (String table : new String[] {"agent_tokens", "alerts", "jobs", "repository_stats"}) {

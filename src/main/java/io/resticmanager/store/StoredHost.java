@@ -15,7 +15,8 @@ import java.util.Optional;
  * connection.
  */
 public record StoredHost(HostRow host, Map<JobKind, Long> lastJob, Map<JobKind, Long> lastSuccess,
-    long lastBackupAdded, List<AlertRow> openAlerts, long lastSnapshot, Optional<RepositoryStatsRow> repositoryStats) {
+    long lastBackupAdded, List<AlertRow> openAlerts, long lastSnapshot,
+    Optional<RepositoryStatsRow> repositoryStats) {
 
   public StoredHost {
     lastJob = Map.copyOf(lastJob);

@@ -40,12 +40,14 @@ import spray.json.ParserInput;
  * The real agent with the real {@code restic} against the real server: enrollment through the API, a
  * backup whose summary and snapshot id reach the jobs API and /metrics, repository statistics on /metrics
  * that are restic's own, and a job that ends while the server is down delivered from the outbox after the
- * server comes back. And a partial backup: restic run as an unprivileged user over a file it cannot read. Over plain HTTP, and over TLS
- * (issue 12): the server with a certificate from a test CA speaks only HTTPS and WSS, and the agent, given
- * {@code https://} and that CA in {@code RM_SERVER_CA_FILE}, enrolls, connects and reconnects after the
- * restart through them.
+ * server comes back. Over plain HTTP, and over TLS (issue 12): the server with a certificate from a test CA
+ * speaks only HTTPS and WSS, and the agent, given {@code https://} and that CA in {@code RM_SERVER_CA_FILE},
+ * enrolls, connects and reconnects after the restart through them. And a partial backup (issue 14): restic
+ * run as an unprivileged user over a file it cannot read.
  */
 class AgentAgainstServerIT {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
   @TempDir Path dir;
 
   @ParameterizedTest(name = "over {0}")
@@ -158,7 +160,8 @@ class AgentAgainstServerIT {
 
     Duration maxAge = Duration.ofSeconds(20);
     String hocon = "restic-manager.alerts { backup-max-age = " + maxAge.toSeconds() + "s, check-interval = 200ms }\n";
-    try (TestServer server = TestServer.start(dir.resolve("server"), hocon, Map.of("RM_METRICS_TOKEN", "metrics-token-abc"))) {
+    Map<String, String> serverEnv = Map.of("RM_METRICS_TOKEN", "metrics-token-abc");
+    try (TestServer server = TestServer.start(dir.resolve("server"), hocon, serverEnv)) {
       Path agentConf = dir.resolve("agent.conf");
       Files.writeString(agentConf, "restic-manager.agent { restic = \"" + wrapper + "\", schedules.backup.interval = 0s,"
           + " schedules.check.interval = 0s }\n");
@@ -202,8 +205,6 @@ class AgentAgainstServerIT {
       }
     }
   }
-
-  private static final Duration WAIT = Duration.ofSeconds(30);
 
   private static List<Map<String, Object>> alerts(TestServer s, String status) throws Exception {
     return Json.objects(s.admin("GET", "/api/v1/alerts?status=" + status, null).body());

@@ -35,6 +35,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -277,7 +279,7 @@ class AgentClientIT {
     Frame.ErrorFrame unknown = new Frame.ErrorFrame(Frame.ErrorFrame.UNKNOWN_TYPE,
         "unknown type \"repository.stats\"", Optional.empty());
     // A command.run sent after the error tells the test when the client has read the error.
-    java.util.concurrent.BlockingQueue<CommandRun> commands = new java.util.concurrent.LinkedBlockingQueue<>();
+    BlockingQueue<CommandRun> commands = new LinkedBlockingQueue<>();
     try (LogLines log = new LogLines(AgentClient.class)) {
       AgentClient c = client(outbox, commands::add);
       c.repositoryStats(stats(1));

@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -154,7 +155,7 @@ class DashboardLintTest {
     BigDecimal rowY = (BigDecimal) map(row.get("gridPos")).get("y");
 
     Set<String> repositoryMetrics = Set.of("restic_manager_host_repository_size_bytes", "restic_manager_host_snapshots");
-    Map<String, Map<String, Object>> below = new java.util.TreeMap<>();
+    Map<String, Map<String, Object>> below = new TreeMap<>();
     for (Map<String, Object> panel : panels) {
       Set<String> read = panelMetrics(panel);
       BigDecimal y = (BigDecimal) map(panel.get("gridPos")).get("y");

@@ -73,7 +73,7 @@ class AlertRulesTest {
   }
 
   @Test
-  void aPartialBackupsMessageNamesTheHostTheExitCodeAndTheLastUnreadableFile() {
+  void aPartialBackupsMessageNamesTheHostTheExitCodeAndTheErrorsLastLine() {
     AlertChange partial = AlertRules.onJobFinished("web-1", JobKind.BACKUP, JobStatus.WARNING, 3,
         "error: open /srv/a: permission denied\nerror: open /srv/b: permission denied\n");
     assertEquals("backup of host web-1 could not read some files (exit code 3): error: open /srv/b: permission denied",

@@ -117,7 +117,7 @@ class FleetAlertsIT {
       job(agent, "restore", "failed");
       List<Map<String, Object>> open = alerts(h.id(), "open");
       assertEquals(Set.of("backup_partial", "backup_failed"),
-          open.stream().map(a -> a.get("kind")).collect(java.util.stream.Collectors.toSet()), open.toString());
+          Set.copyOf(open.stream().map(a -> a.get("kind")).toList()), open.toString());
       assertEquals(2, open.size(), "one open alert per kind: " + open);
       assertTrue(open.stream().anyMatch(a -> a.get("id").equals(partial.get("id"))), "the first one stays open");
 

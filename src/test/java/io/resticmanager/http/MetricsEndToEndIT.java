@@ -426,8 +426,8 @@ class MetricsEndToEndIT {
         Map.of("host", "web-1")).number(), 0.001);
     for (String family : List.of("snapshots", "repository_size_bytes", "repository_uncompressed_size_bytes",
         "repository_stats_timestamp_seconds")) {
-      assertEquals(Set.of("web-1"), e.named("restic_manager_host_" + family).stream()
-          .map(s -> s.label("host")).collect(java.util.stream.Collectors.toSet()),
+      assertEquals(List.of("web-1"),
+          e.named("restic_manager_host_" + family).stream().map(s -> s.label("host")).toList(),
           "only the host whose agent sent repository.stats has " + family);
     }
   }
