@@ -90,7 +90,7 @@ public final class Agent implements AutoCloseable {
     if (waiting > 0) log.info("[{}] unacked job event(s) in [{}] will be sent first", waiting, outbox.dir());
 
     Hello hello = new Hello(Frame.PROTOCOL_VERSION, BuildInfo.current().version(), resticVersion, s.hostname(), os());
-    JobQueue jobs = new JobQueue(runner, outbox, Clock.systemUTC(), new NoEvents());
+    JobQueue jobs = new JobQueue(runner, outbox, Clock.systemUTC(), new NoEvents(), s.statsInterval());
     AgentClient client = new AgentClient(http, s.webSocketUrls(), random, token, hello, outbox,
         c -> jobs.submit(c.jobId(), c.kind(), c.restore(), JobQueue.Origin.SERVER),
         new Backoff(s.minBackoff(), s.maxBackoff(), random), s.connectTimeout());

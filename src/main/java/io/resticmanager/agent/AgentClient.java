@@ -7,6 +7,7 @@ import io.resticmanager.agents.Frame.ErrorFrame;
 import io.resticmanager.agents.Frame.Heartbeat;
 import io.resticmanager.agents.Frame.Hello;
 import io.resticmanager.agents.Frame.JobProgress;
+import io.resticmanager.agents.Frame.RepositoryStats;
 import io.resticmanager.agents.Frame.Welcome;
 import io.resticmanager.agents.WireCodec;
 import io.resticmanager.agents.WireCodec.Decoded;
@@ -37,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * {@link Outbox} in order after every {@code welcome} and removes entries as their {@code ack} arrives,
  * hands {@code command.run} to its command consumer (the {@link JobQueue}), and reconnects after any
  * loss. Job events reach it from the {@link JobQueue} as {@link JobQueue.Events}.
+ *
+ * <p>The latest {@code repository.stats} is sent when it is collected and again after every
+ * {@code welcome}; it is never acked nor stored. A server older than that frame answers it with an
+ * {@code unknown_type} error: the client logs that once and sends no more statistics on that connection
+ * (a later connection, perhaps to an upgraded node, tries once again).
  *
  * <p>Several server URLs (one per node) are tried in rounds: each round takes them in a new random
  * order, a URL that fails before {@code welcome} hands over to the next one at once, and only a round
@@ -81,6 +87,11 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
   private CompletableFuture<WebSocket> sendChain;
   private ScheduledFuture<?> timer;
   private boolean closing;
+  /** The latest repository statistics, sent after every welcome; null until the first are collected. */
+  private RepositoryStats latestStats;
+  /** The server of this connection does not know {@code repository.stats}. */
+  private boolean statsRefused;
+  private boolean statsRefusalLogged;
   private volatile boolean connected;
   private volatile int connections;
 
@@ -137,6 +148,18 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
   }
 
   @Override
+  public void repositoryStats(RepositoryStats stats) {
+    post(() -> {
+      latestStats = stats;
+      sendStats();
+    });
+  }
+
+  private void sendStats() {
+    if (welcomed && latestStats != null && !statsRefused) send(WireCodec.encode(latestStats));
+  }
+
+  @Override
   public void unstored(Frame.FromAgent frame) {
     post(() -> {
       if (welcomed) send(WireCodec.encode(frame));
@@ -189,6 +212,7 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
     }
     ws = socket;
     welcomed = false;
+    statsRefused = false;
     lastSentSeq = 0;
     lastInboundNanos = System.nanoTime();
     sendChain = CompletableFuture.completedFuture(socket);
@@ -212,6 +236,13 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
     } else if (f instanceof Ack a) {
       int n = outbox.remove(a.of(), a.jobId());
       log.debug("Ack of [{}] for job [{}]: [{}] outbox entries removed", a.of(), a.jobId(), n);
+    } else if (f instanceof ErrorFrame e && refusesStats(e)) {
+      statsRefused = true;
+      if (!statsRefusalLogged) {
+        statsRefusalLogged = true;
+        log.warn("The server does not know repository.stats (it is older than this agent): repository statistics "
+            + "are not sent to it. Upgrade the server to see them");
+      }
     } else if (f instanceof ErrorFrame e) {
       log.warn("The server refused a frame: [{}] {} (job [{}])", e.code(), e.message(),
           e.jobId().map(Object::toString).orElse("-"));
@@ -244,6 +275,12 @@ public final class AgentClient implements JobQueue.Events, AutoCloseable {
     long every = heartbeatInterval.toMillis();
     timer = loop.scheduleAtFixedRate(() -> tick(gen), every, every, TimeUnit.MILLISECONDS);
     pump();
+    sendStats();
+  }
+
+  /** An older server's answer to {@code repository.stats}, the only frame type it may not know. */
+  private static boolean refusesStats(ErrorFrame e) {
+    return e.code().equals(ErrorFrame.UNKNOWN_TYPE) && e.message().contains(RepositoryStats.TYPE);
   }
 
   private void tick(long gen) {

@@ -50,7 +50,8 @@ public record AgentSettings(
     Duration minBackoff,
     Duration maxBackoff,
     Duration connectTimeout,
-    Duration stopTimeout) {
+    Duration stopTimeout,
+    Duration statsInterval) {
 
   static final String P = "restic-manager.agent.";
   static final String DATA_DIR = "restic-manager.data-dir";
@@ -78,6 +79,7 @@ public record AgentSettings(
     schedules = Map.copyOf(schedules);
     Objects.requireNonNull(forget, "forget");
     timeouts = Map.copyOf(timeouts);
+    Objects.requireNonNull(statsInterval, "statsInterval");
   }
 
   /** Per server URL, in the same order: {@code ws://} or {@code wss://}, its path prefix, {@code /api/v1/agents/ws}. */
@@ -115,7 +117,8 @@ public record AgentSettings(
         + ", enrollmentToken=" + (enrollmentToken.isPresent() ? "***" : "<none>") + ", hostname=" + hostname
         + ", backupPaths=" + backupPaths + ", dataDir=" + dataDir + ", restic=" + restic
         + ", schedules=" + schedules + ", forget=" + forget + ", timeouts=" + timeouts + ", minBackoff=" + minBackoff
-        + ", maxBackoff=" + maxBackoff + ", connectTimeout=" + connectTimeout + ", stopTimeout=" + stopTimeout + "]";
+        + ", maxBackoff=" + maxBackoff + ", connectTimeout=" + connectTimeout + ", stopTimeout=" + stopTimeout
+        + ", statsInterval=" + statsInterval + "]";
   }
 
   // ---------------------------------------------------------------- loading
@@ -232,7 +235,8 @@ public record AgentSettings(
     }
     return new AgentSettings(servers, trust, token.isEmpty() ? Optional.empty() : Optional.of(token), hostname, paths,
         dataDir, restic, schedules, forget, timeouts, min, max,
-        duration(c, P + "connect-timeout", false), duration(c, P + "stop-timeout", false));
+        duration(c, P + "connect-timeout", false), duration(c, P + "stop-timeout", false),
+        duration(c, P + "stats-interval", false));
   }
 
   private static boolean allowInsecureHttp(Config c) {
@@ -403,6 +407,6 @@ public record AgentSettings(
   /** A copy with other data dir; for tests and the demo. */
   public AgentSettings withDataDir(Path dir) {
     return new AgentSettings(serverUrls, serverTrust, enrollmentToken, hostname, backupPaths, dir, restic, schedules,
-        forget, timeouts, minBackoff, maxBackoff, connectTimeout, stopTimeout);
+        forget, timeouts, minBackoff, maxBackoff, connectTimeout, stopTimeout, statsInterval);
   }
 }

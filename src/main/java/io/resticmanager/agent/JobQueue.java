@@ -34,9 +34,17 @@ import org.slf4j.LoggerFactory;
  * interval does not pile up more backups), never runs the same job id twice, and never forgets a job it
  * took: one that has not started when {@link #close()} is called, or that arrives after it, is stored
  * as started and {@code cancelled} without running restic, so the server hears of every job id it sent.
+ *
+ * <p>Given a statistics interval, the lane also collects the repository's statistics
+ * ({@link ResticRunner#stats}) and hands them to {@link Events#repositoryStats}: at start, after every
+ * backup, forget and prune that ended {@code succeeded} or {@code warning} (once the jobs queued behind it
+ * have run), and whenever the interval has passed since the last collection. A collection runs between
+ * jobs, never beside one.
  */
 public final class JobQueue implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(JobQueue.class);
+  /** The longest a statistics run may take (or the interval, when shorter): jobs wait behind it. */
+  static final Duration STATS_TIMEOUT = Duration.ofMinutes(10);
   private static final int REMEMBERED_IDS = 1000;
 
   /**
@@ -52,6 +60,9 @@ public final class JobQueue implements AutoCloseable {
 
     /** The outbox could not store {@code frame} (disk full?); send it once, unprotected. */
     void unstored(Frame.FromAgent frame);
+
+    /** The repository's latest statistics; not stored. */
+    default void repositoryStats(Frame.RepositoryStats stats) {}
   }
 
   /** Why a job was queued; only scheduled jobs are deduplicated by kind. */
@@ -78,12 +89,24 @@ public final class JobQueue implements AutoCloseable {
   private final Thread worker;
   private Job current;
   private boolean closed;
+  /** Null: no repository statistics are collected. Also the time limit of each collection. */
+  private final Duration statsInterval;
+  /** When the next collection is due, in {@link System#nanoTime()}. */
+  private long statsDue = System.nanoTime();
+  private boolean collecting;
 
+  /** A lane that collects no repository statistics. */
   public JobQueue(ResticRunner runner, Outbox outbox, Clock clock, Events events) {
+    this(runner, outbox, clock, events, null);
+  }
+
+  /** A lane that collects repository statistics at least every {@code statsInterval} (null: never). */
+  public JobQueue(ResticRunner runner, Outbox outbox, Clock clock, Events events, Duration statsInterval) {
     this.runner = Objects.requireNonNull(runner, "runner");
     this.outbox = Objects.requireNonNull(outbox, "outbox");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.events = Objects.requireNonNull(events, "events");
+    this.statsInterval = statsInterval;
     this.worker = new Thread(this::work, "agent-jobs");
     this.worker.setDaemon(true);
   }
@@ -145,28 +168,53 @@ public final class JobQueue implements AutoCloseable {
     while (true) {
       Job job;
       synchronized (this) {
-        while (pending.isEmpty() && !closed) {
+        while (pending.isEmpty() && !closed && !statsDue()) {
           try {
-            wait();
+            if (statsInterval == null) wait();
+            else TimeUnit.NANOSECONDS.timedWait(this, statsDue - System.nanoTime());
           } catch (InterruptedException e) {
             return;
           }
         }
         if (closed) return;
-        job = pending.removeFirst();
+        job = pending.pollFirst();
         current = job;
+        collecting = job == null;
       }
       try {
-        runOne(job);
+        if (job != null) runOne(job);
+        else collectStats();
       } catch (RuntimeException e) {
-        log.error("Job [{}] ({}) crashed the job lane", job.id(), job.kind().wire(), e);
+        if (job != null) log.error("Job [{}] ({}) crashed the job lane", job.id(), job.kind().wire(), e);
+        else log.error("Collecting repository statistics crashed the job lane", e);
       } finally {
         synchronized (this) {
           current = null;
+          collecting = false;
           notifyAll();
         }
       }
     }
+  }
+
+  private boolean statsDue() {
+    return statsInterval != null && System.nanoTime() - statsDue >= 0;
+  }
+
+  private void collectStats() {
+    // Bounded well below the interval: the lane runs no job while statistics are being collected.
+    Optional<Frame.RepositoryStats> stats = runner.stats(
+        statsInterval.compareTo(STATS_TIMEOUT) < 0 ? statsInterval : STATS_TIMEOUT);
+    synchronized (this) {
+      statsDue = System.nanoTime() + statsInterval.toNanos();
+    }
+    stats.ifPresent(events::repositoryStats);
+  }
+
+  /** A job that may have added or removed snapshots or data, and did not fail. */
+  private static boolean changesTheRepository(JobKind kind, JobStatus status) {
+    return (kind == JobKind.BACKUP || kind == JobKind.FORGET || kind == JobKind.PRUNE)
+        && (status == JobStatus.SUCCEEDED || status == JobStatus.WARNING);
   }
 
   private void runOne(Job job) {
@@ -179,7 +227,13 @@ public final class JobQueue implements AutoCloseable {
       return;
     }
     store(new JobStarted(job.id(), job.kind(), clock.instant()));
-    store(runner.run(job.id(), job.kind(), job.restore(), p -> events.progress(p)));
+    JobFinished end = runner.run(job.id(), job.kind(), job.restore(), p -> events.progress(p));
+    store(end);
+    if (changesTheRepository(job.kind(), end.status())) {
+      synchronized (this) {
+        statsDue = System.nanoTime();
+      }
+    }
   }
 
   /** Stores the start and the {@code cancelled} end of a job that never ran, so that it is reported. */
@@ -236,10 +290,10 @@ public final class JobQueue implements AutoCloseable {
     close(Duration.ofSeconds(30));
   }
 
-  /** Waits until nothing is queued or running; for tests and a graceful demo. */
+  /** Waits until nothing is queued or running and no statistics are due; for tests and a graceful demo. */
   public synchronized boolean awaitIdle(Duration max) throws InterruptedException {
     long deadline = System.nanoTime() + max.toNanos();
-    while (!pending.isEmpty() || current != null) {
+    while (!pending.isEmpty() || current != null || collecting || (statsDue() && !closed)) {
       long left = deadline - System.nanoTime();
       if (left <= 0) return false;
       TimeUnit.NANOSECONDS.timedWait(this, left);

@@ -3,6 +3,7 @@ package io.resticmanager.agent;
 import io.resticmanager.agents.Frame.BackupSummary;
 import io.resticmanager.agents.Frame.JobFinished;
 import io.resticmanager.agents.Frame.JobProgress;
+import io.resticmanager.agents.Frame.RepositoryStats;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
 import io.resticmanager.jobs.RestoreSpec;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -30,6 +33,7 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Option;
+import spray.json.JsArray;
 import spray.json.JsNumber;
 import spray.json.JsObject;
 import spray.json.JsString;
@@ -44,6 +48,9 @@ import spray.json.ParserInput;
  * final {@code summary} message becomes the frame's summary, {@code status} messages become
  * {@code job.progress} at most once a second, and the last {@value #STDERR_TAIL_CHARS} chars of stderr
  * become its {@code error}. Used by {@link JobQueue}, which guarantees one job at a time.
+ *
+ * <p>{@link #stats} reads the repository's statistics for {@code repository.stats}, with restic's
+ * {@code --no-lock}; {@link JobQueue} runs it between jobs, and {@link #cancel} stops it like a job.
  *
  * <p>The repository and its password reach restic only through restic's own environment variables
  * ({@code RESTIC_REPOSITORY}, {@code RESTIC_PASSWORD_FILE}, …), inherited or passed in {@code env}; this
@@ -244,14 +251,99 @@ public final class ResticRunner {
         .orElse("the server sent a restore without a target (a server older than this agent?); nothing was restored");
   }
 
-  /** Stops the running job, if any; it ends as {@code cancelled}. Safe from any thread. */
+  /**
+   * The repository's statistics: the snapshot count of {@code restic snapshots}, and the stored and (where
+   * restic reports it) uncompressed size of {@code restic stats --mode raw-data}, both run with
+   * {@code --no-lock} on the calling thread, each stopped after {@code timeout}. Empty, and logged, when
+   * either run fails or says something unreadable: a failed run is reported as nothing, never as zeros.
+   */
+  public Optional<RepositoryStats> stats(Duration timeout) {
+    try {
+      JsValue snapshots = json(timeout, "snapshots");
+      JsValue stats = json(timeout, "stats", "--mode", "raw-data");
+      if (!(snapshots instanceof JsArray list)) throw new IOException("'restic snapshots' printed no JSON array");
+      if (!(stats instanceof JsObject o)) throw new IOException("'restic stats' printed no JSON object");
+      OptionalLong size = size(o, "total_size");
+      if (size.isEmpty()) throw new IOException("'restic stats' printed no total_size");
+      RepositoryStats s = new RepositoryStats(clock.instant(), list.elements().size(), size.getAsLong(),
+          size(o, "total_uncompressed_size"));
+      log.info("Repository statistics: [{}] snapshots, [{}] bytes stored", s.snapshotCount(), s.totalSizeBytes());
+      return Optional.of(s);
+    } catch (IOException e) {
+      log.warn("Repository statistics not collected: {}", e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** A non-negative integral number that fits a long; empty when absent, otherwise unreadable is an error. */
+  private static OptionalLong size(JsObject o, String key) throws IOException {
+    Option<JsValue> v = o.fields().get(key);
+    if (v.isEmpty()) return OptionalLong.empty();
+    if (v.get() instanceof JsNumber n) {
+      BigDecimal d = n.value().bigDecimal();
+      try {
+        if (d.signum() >= 0) return OptionalLong.of(d.longValueExact());
+      } catch (ArithmeticException e) {
+        // falls through
+      }
+    }
+    throw new IOException("'restic stats' printed an unreadable " + key + ": " + v.get());
+  }
+
+  /**
+   * Runs {@code restic --json --no-lock <args>} to its end and parses the last line of its stdout that
+   * starts a JSON value.
+   */
+  private JsValue json(Duration timeout, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(restic, "--json", "--no-lock"));
+    cmd.addAll(List.of(args));
+    String what = "'restic " + String.join(" ", args) + "'";
+    Process p = start(cmd);
+    p.getOutputStream().close();
+    Running r = new Running(p, null, new boolean[1]);
+    running.set(r);
+    AtomicReference<String> last = new AtomicReference<>("");
+    Tail stderr = new Tail(STDERR_TAIL_CHARS);
+    Thread outThread = drain(p.getInputStream(), line -> {
+      if (line.startsWith("[") || line.startsWith("{")) last.set(line);
+    }, "restic-stats-out-" + p.pid());
+    Thread errThread = drainChars(p.getErrorStream(), stderr, "restic-stats-err-" + p.pid());
+    try {
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        kill(p);
+        throw new IOException(what + " ran longer than " + timeout);
+      }
+      outThread.join(DRAIN_WAIT.toMillis());
+      errThread.join(DRAIN_WAIT.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      kill(p);
+      throw new IOException(what + " was interrupted");
+    } finally {
+      running.compareAndSet(r, null);
+    }
+    synchronized (r) {
+      if (r.cancelled()[0]) throw new IOException(what + " was stopped: the agent is stopping");
+    }
+    if (p.exitValue() != 0) {
+      String err = stderr.text().lines().reduce((a, b) -> b).orElse("");
+      throw new IOException(what + " exited " + p.exitValue() + (err.isEmpty() ? "" : ": " + err));
+    }
+    try {
+      return JsonParser.apply(ParserInput.apply(last.get()));
+    } catch (RuntimeException e) {
+      throw new IOException(what + " printed no JSON");
+    }
+  }
+
+  /** Stops the running job or statistics run, if any; a job ends as {@code cancelled}. Safe from any thread. */
   public void cancel() {
     Running r = running.get();
     if (r == null) return;
     synchronized (r) {
       r.cancelled()[0] = true;
     }
-    log.info("Job [{}]: cancelling restic (pid [{}])", r.jobId(), r.process().pid());
+    log.info("Job [{}]: cancelling restic (pid [{}])", r.jobId() == null ? "statistics" : r.jobId(), r.process().pid());
     kill(r.process());
   }
 

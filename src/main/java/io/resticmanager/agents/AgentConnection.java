@@ -8,6 +8,7 @@ import io.resticmanager.fleet.HostEntity.JobReply;
 import io.resticmanager.jobs.JobTracker;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -25,10 +26,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * Node-local: one agent's WebSocket, already authenticated as {@code hostId}. Receives the socket's
  * messages with backpressure (the stream waits for {@link StreamAck}), decodes them with {@link WireCodec},
- * enforces hello-first within the deadline and the inbound-silence deadline, hands job events to the
- * host's {@link HostEntity} (through sharding, on whichever node it runs) and acks them only after the
- * entity reports them durably stored; a job end stored for the first time is told to this node's
- * {@link JobTracker}, so each job is counted once, on the node whose socket received it. An entity that
+ * enforces hello-first within the deadline and the inbound-silence deadline, hands job events and
+ * repository statistics to the host's {@link HostEntity} (through sharding, on whichever node it runs) and
+ * acks job events only after the entity reports them durably stored (statistics are never answered); a
+ * job end stored for the first time is told to this node's {@link JobTracker}, so each job is counted
+ * once, on the node whose socket received it. An entity that
  * does not answer within {@code agents.store-timeout} (its node was lost, it is moving) closes the socket
  * with 1011 so the agent resends. Caps the job events it has in flight, so a flooding agent is slowed by
  * TCP backpressure instead of growing queues. Reached by the entity through {@link AgentLink} (a message
@@ -216,6 +218,11 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
       store(f.jobId(), Frame.JobFinished.TYPE, r -> new HostEntity.FinishJob(end(f), r));
     } else if (frame instanceof Frame.JobProgress p) {
       latestProgress = p;
+    } else if (frame instanceof Frame.RepositoryStats r) {
+      // Kept by the entity once stored; never answered, so an agent's resend after welcome is harmless.
+      OptionalLong uncompressed = r.totalUncompressedSizeBytes();
+      peers.entity().tell(new HostEntity.RecordRepositoryStats(r.collectedAt().toEpochMilli(), r.snapshotCount(),
+          r.totalSizeBytes(), uncompressed.isPresent() ? uncompressed.getAsLong() : null));
     } else {
       sendError(Frame.ErrorFrame.UNKNOWN_TYPE, "\"" + frame.type() + "\" is sent by the server, not by agents",
           Optional.empty());

@@ -6,6 +6,7 @@ import io.resticmanager.jobs.RestoreSpec;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 
 /**
@@ -29,7 +30,8 @@ public sealed interface Frame permits Frame.FromAgent, Frame.FromServer {
   String type();
 
   /** A frame an agent sends to the server. */
-  sealed interface FromAgent extends Frame permits Hello, Heartbeat, JobStarted, JobProgress, JobFinished {}
+  sealed interface FromAgent extends Frame
+      permits Hello, Heartbeat, JobStarted, JobProgress, JobFinished, RepositoryStats {}
 
   /** A frame the server sends to an agent. */
   sealed interface FromServer extends Frame permits Welcome, Ack, ErrorFrame, CommandRun {}
@@ -136,6 +138,26 @@ public sealed interface Frame permits Frame.FromAgent, Frame.FromServer {
     public BackupSummary {
       requireFinite(totalDuration, "totalDuration");
       Objects.requireNonNull(snapshotId, "snapshotId");
+    }
+  }
+
+  /**
+   * The host's repository as restic saw it at {@code collectedAt}: how many snapshots it holds, the bytes
+   * it stores ({@code restic stats --mode raw-data}) and, when restic reports it, their uncompressed size.
+   * Not acknowledged: the agent sends its latest again after every {@code welcome}.
+   */
+  record RepositoryStats(Instant collectedAt, long snapshotCount, long totalSizeBytes,
+      OptionalLong totalUncompressedSizeBytes) implements FromAgent {
+    public static final String TYPE = "repository.stats";
+
+    public RepositoryStats {
+      Objects.requireNonNull(collectedAt, "collectedAt");
+      Objects.requireNonNull(totalUncompressedSizeBytes, "totalUncompressedSizeBytes");
+    }
+
+    @Override
+    public String type() {
+      return TYPE;
     }
   }
 

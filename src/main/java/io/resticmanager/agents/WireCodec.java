@@ -9,6 +9,7 @@ import io.resticmanager.agents.Frame.Hello;
 import io.resticmanager.agents.Frame.JobFinished;
 import io.resticmanager.agents.Frame.JobProgress;
 import io.resticmanager.agents.Frame.JobStarted;
+import io.resticmanager.agents.Frame.RepositoryStats;
 import io.resticmanager.agents.Frame.Welcome;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import scala.Option;
 import spray.json.JsArray;
@@ -117,6 +119,11 @@ public final class WireCodec {
           .num("exit_code", j.exitCode());
       j.error().ifPresent(e -> o.str("error", e));
       j.summary().ifPresent(o::summary);
+    } else if (f instanceof RepositoryStats r) {
+      o.str("collected_at", r.collectedAt().toString())
+          .num("snapshot_count", r.snapshotCount())
+          .num("total_size_bytes", r.totalSizeBytes());
+      r.totalUncompressedSizeBytes().ifPresent(v -> o.num("total_uncompressed_size_bytes", v));
     } else if (f instanceof Welcome w) {
       o.str("host_id", w.hostId())
           .str("server_version", w.serverVersion())
@@ -311,6 +318,9 @@ public final class WireCodec {
             in.integer("exit_code", Integer.MIN_VALUE, Integer.MAX_VALUE),
             in.optText("error"),
             in.optObject("summary").map(WireCodec::summary));
+      case RepositoryStats.TYPE:
+        return new RepositoryStats(in.instant("collected_at"), in.count("snapshot_count"),
+            in.count("total_size_bytes"), in.optCount("total_uncompressed_size_bytes"));
       case Welcome.TYPE:
         return new Welcome(
             in.string("host_id", 1, MAX_HOST_ID),
@@ -507,6 +517,11 @@ public final class WireCodec {
 
     long count(String name) {
       return integral(name, required(name), 0, Long.MAX_VALUE);
+    }
+
+    OptionalLong optCount(String name) {
+      JsValue v = raw(name);
+      return v == null ? OptionalLong.empty() : OptionalLong.of(integral(name, v, 0, Long.MAX_VALUE));
     }
 
     long countOrZero(String name) {

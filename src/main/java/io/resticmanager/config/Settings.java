@@ -79,7 +79,10 @@ public record Settings(
       Duration enrollmentTokenTtl,
       Duration storeTimeout) {}
 
-  /** Server-side alert rules: {@code backupMaxAge} for backup_stale, checked every {@code checkInterval}. */
+  /**
+   * Server-side alert rules: {@code backupMaxAge} without a backup that made a snapshot raises backup_stale,
+   * checked every {@code checkInterval}.
+   */
   public record Alerts(Duration backupMaxAge, Duration checkInterval) {}
 
   /**

@@ -10,6 +10,7 @@ public enum AlertKind {
   PRUNE_FAILED(Severity.CRITICAL),
   CHECK_FAILED(Severity.CRITICAL),
   AGENT_OFFLINE(Severity.WARNING),
+  BACKUP_PARTIAL(Severity.WARNING),
   BACKUP_STALE(Severity.WARNING);
 
   private final Severity severity;

@@ -10,11 +10,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The server-side alert rules of CONTRACT §6 as pure functions; {@link Fleet} applies them. A job that
- * ends {@code failed} or {@code cancelled} raises its kind's alert; a {@code succeeded} one resolves it
- * (a succeeded backup also resolves {@code backup_stale}); {@code warning} (restic exit 3: a snapshot was
- * made but some files were unreadable) neither raises nor resolves, and does not count as a success.
- * Restore jobs raise nothing.
+ * The server-side alert rules of CONTRACT §6 as pure functions; {@link HostEntity} applies them. A job
+ * that ends {@code failed} or {@code cancelled} raises its kind's alert; a {@code succeeded} one resolves
+ * it (a succeeded backup also resolves {@code backup_partial} and {@code backup_stale}). A backup that ends
+ * {@code warning} (restic exit 3: a snapshot was made but some files were unreadable) raises
+ * {@code backup_partial} and, having made a snapshot, resolves {@code backup_stale}; it does not resolve
+ * {@code backup_failed}, which waits for a success. Other kinds' {@code warning} changes nothing. Restore
+ * jobs raise nothing.
  */
 public final class AlertRules {
   private AlertRules() {}
@@ -39,10 +41,19 @@ public final class AlertRules {
       case FAILED, CANCELLED -> new AlertChange(
           List.of(new AlertChange.Raise(alert.get(), failureMessage(hostName, kind, status, exitCode, error))),
           Set.of());
-      case SUCCEEDED -> new AlertChange(List.of(),
-          kind == JobKind.BACKUP ? EnumSet.of(AlertKind.BACKUP_FAILED, AlertKind.BACKUP_STALE) : Set.of(alert.get()));
-      case WARNING -> AlertChange.NONE;
+      case SUCCEEDED -> new AlertChange(List.of(), kind == JobKind.BACKUP
+          ? EnumSet.of(AlertKind.BACKUP_FAILED, AlertKind.BACKUP_PARTIAL, AlertKind.BACKUP_STALE)
+          : Set.of(alert.get()));
+      case WARNING -> kind == JobKind.BACKUP
+          ? new AlertChange(List.of(new AlertChange.Raise(AlertKind.BACKUP_PARTIAL,
+              partialMessage(hostName, exitCode, error))), Set.of(AlertKind.BACKUP_STALE))
+          : AlertChange.NONE;
     };
+  }
+
+  /** True when a job of this kind and status made a snapshot: a backup that succeeded or warned. */
+  public static boolean madeSnapshot(JobKind kind, JobStatus status) {
+    return kind == JobKind.BACKUP && (status == JobStatus.SUCCEEDED || status == JobStatus.WARNING);
   }
 
   /** True when the host has been silent long enough to be offline. */
@@ -50,19 +61,19 @@ public final class AlertRules {
     return now - lastHeardOrStart >= offlineAfter.toMillis();
   }
 
-  /** True when the last success (or the enrolment, when there was none) is older than the limit. */
-  public static boolean isBackupStale(long now, long lastSuccessOrEnrolled, Duration maxAge) {
-    return now - lastSuccessOrEnrolled >= maxAge.toMillis();
+  /** True when the last backup that made a snapshot (or the enrolment, when there was none) is older than the limit. */
+  public static boolean isBackupStale(long now, long lastSnapshotOrEnrolled, Duration maxAge) {
+    return now - lastSnapshotOrEnrolled >= maxAge.toMillis();
   }
 
   public static String offlineMessage(String hostName, Duration offlineAfter) {
     return "agent of host " + hostName + " has sent nothing for " + human(offlineAfter);
   }
 
-  public static String staleMessage(String hostName, Duration maxAge, boolean neverSucceeded) {
-    return neverSucceeded
-        ? "host " + hostName + " has had no successful backup since enrolment, " + human(maxAge) + " ago"
-        : "host " + hostName + " has had no successful backup for " + human(maxAge);
+  public static String staleMessage(String hostName, Duration maxAge, boolean neverSnapshotted) {
+    return neverSnapshotted
+        ? "host " + hostName + " has had no backup that made a snapshot since enrolment, " + human(maxAge) + " ago"
+        : "host " + hostName + " has had no backup that made a snapshot for " + human(maxAge);
   }
 
   /** A configured duration in its largest whole unit: 26 h, 90 s, 1500 ms (never "0 h" or "1 s" for 1.5 s). */
@@ -75,9 +86,18 @@ public final class AlertRules {
   }
 
   private static String failureMessage(String hostName, JobKind kind, JobStatus status, int exitCode, String error) {
-    String first = error == null ? "" : error.strip().lines().reduce((a, b) -> b).orElse("");
-    if (first.length() > 200) first = first.substring(0, 200) + "…";
     return kind.wire() + " of host " + hostName + " " + (status == JobStatus.CANCELLED ? "was cancelled" : "failed")
-        + " (exit code " + exitCode + ")" + (first.isEmpty() ? "" : ": " + first);
+        + " (exit code " + exitCode + ")" + lastLine(error);
+  }
+
+  private static String partialMessage(String hostName, int exitCode, String error) {
+    return "backup of host " + hostName + " could not read some files (exit code " + exitCode + ")" + lastLine(error);
+  }
+
+  /** {@code ": "} and the error's last line, cut to 200 chars; empty without an error. */
+  private static String lastLine(String error) {
+    String last = error == null ? "" : error.strip().lines().reduce((a, b) -> b).orElse("");
+    if (last.length() > 200) last = last.substring(0, 200) + "…";
+    return last.isEmpty() ? "" : ": " + last;
   }
 }

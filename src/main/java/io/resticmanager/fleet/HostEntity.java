@@ -10,6 +10,7 @@ import io.resticmanager.store.AlertRow;
 import io.resticmanager.store.AlertStore;
 import io.resticmanager.store.HostStore;
 import io.resticmanager.store.JobStore;
+import io.resticmanager.store.RepositoryStatsRow;
 import io.resticmanager.store.StoredHost;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -36,8 +37,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One enrolled host, sharded over the cluster by host id: the single writer of that host. Owns its live
- * state (online, last seen, versions, last job and last success per kind, the last backup's added bytes,
- * open alerts), the alert rules of CONTRACT §6 for it, its offline deadline and its staleness check.
+ * state (online, last seen, versions, last job and last success per kind, the last snapshot, the last
+ * backup's added bytes, the latest repository statistics, open alerts), the alert rules of CONTRACT §6 for
+ * it, its offline deadline and its staleness check.
  * Every change is persisted through the store before it is believed; a job end and the alerts it raises
  * or resolves commit in one transaction.
  *
@@ -92,6 +94,18 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
   /** Store a job end and apply the alert rules; replies once durably stored, saying whether it was new. */
   public record FinishJob(JobEnd end, ActorRef<JobReply> replyTo) implements Command {}
 
+  /**
+   * Keep the agent's latest {@code repository.stats} once stored; no reply (the agent is not acked).
+   * {@code collectedAt} is epoch millis, {@code totalUncompressedSizeBytes} null when restic did not report it.
+   */
+  public record RecordRepositoryStats(long collectedAt, long snapshotCount, long totalSizeBytes,
+      Long totalUncompressedSizeBytes) implements Command {
+    RepositoryStatsRow row() {
+      return new RepositoryStatsRow(collectedAt, snapshotCount, totalSizeBytes, totalUncompressedSizeBytes);
+    }
+  }
+
+
   /** Sends {@code command.run} to the host's agent; {@code restore} is null for kinds other than restore. */
   public record RunJob(JobKind kind, RestoreSpec restore, ActorRef<RunJobReply> replyTo) implements Command {}
 
@@ -142,6 +156,8 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
   private record StartStored(StartJob cmd, JobStore.StartOutcome outcome, Throwable failure) implements Command {}
 
   private record FinishStored(FinishJob cmd, JobStore.FinishOutcome outcome, Throwable failure) implements Command {}
+
+  private record StatsStored(RepositoryStatsRow stats, Throwable failure) implements Command {}
 
   private record AlertsApplied(Set<AlertKind> requested, AlertStore.Applied applied, Throwable failure)
       implements Command {}
@@ -255,6 +271,8 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
     h.lastJob = stored.lastJob();
     h.lastSuccess = stored.lastSuccess();
     h.lastBackupAdded = stored.lastBackupAdded();
+    h.lastSnapshot = stored.lastSnapshot();
+    h.repository = stored.repositoryStats().map(HostState::repository).orElse(null);
     for (AlertRow a : stored.openAlerts()) h.openAlerts.put(a.kind(), a);
     publish();
     scheduleLiveness(startedAt);
@@ -277,6 +295,8 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
         .onMessage(StartStored.class, this::onStartStored)
         .onMessage(FinishJob.class, this::onFinishJob)
         .onMessage(FinishStored.class, this::onFinishStored)
+        .onMessage(RecordRepositoryStats.class, this::onRecordRepositoryStats)
+        .onMessage(StatsStored.class, this::onStatsStored)
         .onMessage(RunJob.class, this::onRunJob)
         .onMessage(Remove.class, this::onRemove)
         .onMessage(HostDeleted.class, this::onHostDeleted)
@@ -418,7 +438,7 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
       getContext().getLog().warn("Could not store job end [{}]: {}", jobId, m.failure().toString());
       reply = new JobReply(jobId, "job.finished", JobReply.Outcome.FAILED, null);
     } else if (m.outcome() instanceof JobStore.Recorded r) {
-      h.jobFinished(r.kind(), r.status() == JobStatus.SUCCEEDED, r.finishedAt());
+      h.jobFinished(r.kind(), r.status(), r.finishedAt());
       // A late resend of an older backup must not replace the newest backup's figure.
       if (r.kind() == JobKind.BACKUP && r.dataAdded() != null && r.finishedAt() >= h.lastBackupAddedAt) {
         h.lastBackupAdded = r.dataAdded();
@@ -434,6 +454,26 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
       reply = new JobReply(jobId, "job.finished", JobReply.Outcome.UNKNOWN_JOB, null);
     }
     m.cmd().replyTo().tell(reply);
+    return written();
+  }
+
+  private Behavior<Command> onRecordRepositoryStats(RecordRepositoryStats m) {
+    if (removed) return this;
+    RepositoryStatsRow row = m.row();
+    writes++;
+    getContext().pipeToSelf(deps.hosts().saveRepositoryStats(h.id, row),
+        (ok, failure) -> new StatsStored(row, failure));
+    return this;
+  }
+
+  private Behavior<Command> onStatsStored(StatsStored m) {
+    if (m.failure() != null) {
+      getContext().getLog().warn("Could not store repository statistics of host [{}]: {}", h.name,
+          m.failure().toString());
+    } else if (!removed) {
+      h.repository = HostState.repository(m.stats());
+      changed();
+    }
     return written();
   }
 
@@ -532,11 +572,10 @@ public final class HostEntity extends AbstractBehavior<HostEntity.Command> {
   private Behavior<Command> onStalenessTick() {
     if (removed) return this;
     long now = clock.getAsLong();
-    Long success = h.lastSuccess.get(JobKind.BACKUP);
-    long base = success == null ? h.enrolledAt : success;
+    long base = h.lastSnapshot == 0 ? h.enrolledAt : h.lastSnapshot;
     if (AlertRules.isBackupStale(now, base, deps.alerts().backupMaxAge())) {
       raiseOnce(AlertKind.BACKUP_STALE,
-          AlertRules.staleMessage(h.name, deps.alerts().backupMaxAge(), success == null), now);
+          AlertRules.staleMessage(h.name, deps.alerts().backupMaxAge(), h.lastSnapshot == 0), now);
     } else if (h.openAlerts.containsKey(AlertKind.BACKUP_STALE)) {
       // Raised by a tick that ran while the resolving backup was still being stored.
       applyAlerts(new AlertChange(List.of(), Set.of(AlertKind.BACKUP_STALE)), now);

@@ -1,8 +1,10 @@
 package io.resticmanager.fleet;
 
 import io.resticmanager.jobs.JobKind;
+import io.resticmanager.jobs.JobStatus;
 import io.resticmanager.metrics.HostSample;
 import io.resticmanager.store.AlertRow;
+import io.resticmanager.store.RepositoryStatsRow;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -32,6 +34,10 @@ final class HostState {
   long lastBackupAdded = -1;
   /** When the backup that {@link #lastBackupAdded} comes from finished; 0 when unknown (after a restart). */
   long lastBackupAddedAt;
+  /** The end of the last backup that made a snapshot ({@code succeeded} or {@code warning}); 0 when none. */
+  long lastSnapshot;
+  /** The agent's latest {@code repository.stats}; null when it never sent any. */
+  HostSample.Repository repository;
   final Map<AlertKind, AlertRow> openAlerts = new EnumMap<>(AlertKind.class);
   /** {@link #sample()} as last built; null when something it shows changed since. */
   private HostSample sample;
@@ -52,9 +58,16 @@ final class HostState {
   }
 
   /** A job of {@code kind} finished at {@code at}; the newest end per kind is kept. */
-  void jobFinished(JobKind kind, boolean succeeded, long at) {
+  void jobFinished(JobKind kind, JobStatus status, long at) {
     lastJob = later(lastJob, kind, at);
-    if (succeeded) lastSuccess = later(lastSuccess, kind, at);
+    if (status == JobStatus.SUCCEEDED) lastSuccess = later(lastSuccess, kind, at);
+    if (AlertRules.madeSnapshot(kind, status)) lastSnapshot = Math.max(lastSnapshot, at);
+  }
+
+  /** The statistics as {@code /metrics} shows them. */
+  static HostSample.Repository repository(RepositoryStatsRow r) {
+    return new HostSample.Repository(r.snapshotCount(), r.totalSizeBytes(),
+        r.totalUncompressedSizeBytes() == null ? -1 : r.totalUncompressedSizeBytes(), r.collectedAt());
   }
 
   private static Map<JobKind, Long> later(Map<JobKind, Long> ends, JobKind kind, long at) {
@@ -68,13 +81,13 @@ final class HostState {
 
   /**
    * What {@code /metrics} shows of this host. The same object until {@link #changed()}, which whoever
-   * changes the connection, the last seen time, the job maps, the last backup's added bytes, the set of
-   * open alerts or the versions must call.
+   * changes the connection, the last seen time, the job maps, the last snapshot, the last backup's added
+   * bytes, the repository statistics, the set of open alerts or the versions must call.
    */
   HostSample sample() {
     if (sample == null) {
       sample = new HostSample(name, online(), lastSeen == 0 ? -1 : lastSeen, lastJob, lastSuccess, lastBackupAdded,
-          openAlerts.size(), agentVersion, resticVersion, os);
+          openAlerts.size(), agentVersion, resticVersion, os, lastSnapshot == 0 ? -1 : lastSnapshot, repository);
     }
     return sample;
   }

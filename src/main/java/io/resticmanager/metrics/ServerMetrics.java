@@ -59,9 +59,31 @@ public final class ServerMetrics {
           HOST_KIND, (h, rows) -> perKind(h.name(), h.lastJobEpochMillis(), rows)),
       HostFamily.of("host_last_success_timestamp_seconds", "last job of that kind with status succeeded", "seconds",
           HOST_KIND, (h, rows) -> perKind(h.name(), h.lastSuccessEpochMillis(), rows)),
+      HostFamily.of("host_last_snapshot_timestamp_seconds",
+          "last backup that made a snapshot (succeeded or warning)", "seconds", HOST, (h, rows) -> {
+            if (h.lastSnapshotEpochMillis() != -1) rows.add(seconds(h.lastSnapshotEpochMillis()), h.name());
+          }),
       HostFamily.of("host_last_backup_added_bytes", "data_added of the last backup", "bytes", HOST, (h, rows) -> {
         if (h.lastBackupAddedBytes() != -1) rows.add(h.lastBackupAddedBytes(), h.name());
       }),
+      HostFamily.of("host_snapshots", "snapshots in the host's repository, from its latest repository.stats", "",
+          HOST, (h, rows) -> {
+            if (h.repository() != null) rows.add(h.repository().snapshots(), h.name());
+          }),
+      HostFamily.of("host_repository_size_bytes", "stored size of the repository (restic stats --mode raw-data)",
+          "bytes", HOST, (h, rows) -> {
+            if (h.repository() != null) rows.add(h.repository().sizeBytes(), h.name());
+          }),
+      HostFamily.of("host_repository_uncompressed_size_bytes", "uncompressed size, where restic reports it", "bytes",
+          HOST, (h, rows) -> {
+            if (h.repository() != null && h.repository().uncompressedSizeBytes() != -1) {
+              rows.add(h.repository().uncompressedSizeBytes(), h.name());
+            }
+          }),
+      HostFamily.of("host_repository_stats_timestamp_seconds", "when those statistics were collected", "seconds",
+          HOST, (h, rows) -> {
+            if (h.repository() != null) rows.add(seconds(h.repository().collectedAtEpochMillis()), h.name());
+          }),
       HostFamily.of("host_open_alerts", "open alerts of the host", "", HOST,
           (h, rows) -> rows.add(h.openAlerts(), h.name())),
       HostFamily.of("host_info", "versions, kept out of other series", "",

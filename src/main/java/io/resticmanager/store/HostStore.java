@@ -147,10 +147,47 @@ public final class HostStore {
     });
   }
 
-  /** Deletes the host with its tokens, jobs and alerts; false when there was no such host. */
+  /** Keeps {@code stats} as the host's latest repository statistics, replacing what was kept. */
+  public CompletionStage<Void> saveRepositoryStats(String hostId, RepositoryStatsRow stats) {
+    return db.write(c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO repository_stats (host_id, collected_at, snapshot_count, total_size_bytes,"
+              + " total_uncompressed_size_bytes) VALUES (?, ?, ?, ?, ?) ON CONFLICT (host_id) DO UPDATE SET"
+              + " collected_at = excluded.collected_at, snapshot_count = excluded.snapshot_count,"
+              + " total_size_bytes = excluded.total_size_bytes,"
+              + " total_uncompressed_size_bytes = excluded.total_uncompressed_size_bytes")) {
+        ps.setString(1, hostId);
+        ps.setLong(2, stats.collectedAt());
+        ps.setLong(3, stats.snapshotCount());
+        ps.setLong(4, stats.totalSizeBytes());
+        Jdbc.setNullableLong(ps, 5, stats.totalUncompressedSizeBytes());
+        ps.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  /** The host's latest repository statistics; empty when its agent never sent any. */
+  static Optional<RepositoryStatsRow> loadRepositoryStats(Connection c, String hostId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT collected_at, snapshot_count, total_size_bytes,"
+        + " total_uncompressed_size_bytes FROM repository_stats WHERE host_id = ?")) {
+      ps.setString(1, hostId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) return Optional.empty();
+        long uncompressed = rs.getLong(4);
+        Long known = rs.wasNull() ? null : uncompressed;
+        return Optional.of(new RepositoryStatsRow(rs.getLong(1), rs.getLong(2), rs.getLong(3), known));
+      }
+    }
+  }
+
+  /**
+   * Deletes the host with its tokens, jobs, alerts and repository statistics; false when there was no such
+   * host.
+   */
   public CompletionStage<Boolean> delete(String hostId) {
     return db.write(c -> {
-      for (String table : new String[] {"agent_tokens", "alerts", "jobs"}) {
+      for (String table : new String[] {"agent_tokens", "alerts", "jobs", "repository_stats"}) {
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE host_id = ?")) {
           ps.setString(1, hostId);
           ps.executeUpdate();

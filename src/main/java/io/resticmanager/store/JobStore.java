@@ -154,6 +154,17 @@ public final class JobStore {
     return new Latest(lastJob, lastSuccess, added);
   }
 
+  /** When the host's last backup that made a snapshot ({@code succeeded} or {@code warning}) ended; 0 when none. */
+  static long lastSnapshot(Connection c, String hostId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT MAX(finished_at) FROM jobs"
+        + " WHERE host_id = ? AND kind = 'backup' AND status IN ('succeeded', 'warning')")) {
+      ps.setString(1, hostId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : 0;
+      }
+    }
+  }
+
   private static Map<String, Map<JobKind, Long>> perHostKind(Connection c, String sql, String hostId)
       throws SQLException {
     Map<String, Map<JobKind, Long>> out = new HashMap<>();

@@ -13,6 +13,7 @@ import io.resticmanager.agents.Frame.CommandRun;
 import io.resticmanager.agents.Frame.Hello;
 import io.resticmanager.agents.Frame.JobFinished;
 import io.resticmanager.agents.Frame.JobStarted;
+import io.resticmanager.agents.Frame.RepositoryStats;
 import io.resticmanager.agents.Frame.Welcome;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
@@ -31,8 +32,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -226,6 +230,88 @@ class AgentClientIT {
     assertEquals(started(a), conn2.nextEvent());
     conn2.send(Ack.started(a));
     assertTrue(reopened.awaitEmpty(Duration.ofSeconds(20)));
+  }
+
+  private static RepositoryStats stats(int snapshots) {
+    return new RepositoryStats(T.plusSeconds(snapshots), snapshots, 1_000L * snapshots, OptionalLong.empty());
+  }
+
+  /** Every frame the agent sends within {@code time}. */
+  private static List<Frame> framesWithin(FakeAgentServer.Conn conn, Duration time) throws InterruptedException {
+    List<Frame> out = new ArrayList<>();
+    long end = System.nanoTime() + time.toNanos();
+    for (long left = time.toNanos(); left > 0; left = end - System.nanoTime()) {
+      Frame f = conn.received.poll(left, TimeUnit.NANOSECONDS);
+      if (f != null) out.add(f);
+    }
+    return out;
+  }
+
+  @Test
+  void theLatestRepositoryStatsAreSentWhenCollectedAndAgainAfterEveryWelcome() throws Exception {
+    UUID a = UUID.randomUUID();
+    outbox.append(started(a));
+    AgentClient c = client(outbox, cmd -> {});
+    c.repositoryStats(stats(1));
+    c.start();
+
+    FakeAgentServer.Conn first = server.accept();
+    assertEquals(HELLO, first.next());
+    first.send(new Welcome("7", "test", 30));
+    assertEquals(started(a), first.nextEvent(), "unacked events first");
+    assertEquals(stats(1), first.nextEvent(), "then the statistics collected before the connection");
+    c.repositoryStats(stats(2));
+    assertEquals(stats(2), first.nextEvent(), "new statistics are sent at once");
+    first.drop();
+
+    FakeAgentServer.Conn second = server.accept();
+    assertEquals(HELLO, second.next());
+    second.send(new Welcome("7", "test", 30));
+    assertEquals(started(a), second.nextEvent());
+    assertEquals(stats(2), second.nextEvent(), "the latest again after the welcome");
+    assertEquals(List.of(), framesWithin(second, Duration.ofSeconds(1)), "sent once per welcome, never acked");
+  }
+
+  @Test
+  void anOlderServerThatAnswersUnknownTypeIsToleratedLoggedOnceAndNotSentStatisticsAgainOnThatConnection()
+      throws Exception {
+    // What a server older than repository.stats answers: the error code and message of its wire codec.
+    Frame.ErrorFrame unknown = new Frame.ErrorFrame(Frame.ErrorFrame.UNKNOWN_TYPE,
+        "unknown type \"repository.stats\"", Optional.empty());
+    // A command.run sent after the error tells the test when the client has read the error.
+    BlockingQueue<CommandRun> commands = new LinkedBlockingQueue<>();
+    try (LogLines log = new LogLines(AgentClient.class)) {
+      AgentClient c = client(outbox, commands::add);
+      c.repositoryStats(stats(1));
+      c.start();
+      FakeAgentServer.Conn first = server.accept();
+      assertEquals(HELLO, first.next());
+      first.send(new Welcome("7", "old-server", 1));
+      assertEquals(stats(1), first.nextEvent());
+      first.send(unknown);
+      first.send(new CommandRun(UUID.randomUUID(), JobKind.CHECK));
+      assertTrue(commands.poll(20, TimeUnit.SECONDS) != null);
+      c.repositoryStats(stats(2));
+      List<Frame> after = framesWithin(first, Duration.ofMillis(2_500));
+      assertTrue(after.stream().allMatch(f -> f instanceof Frame.Heartbeat) && after.size() >= 2,
+          "only heartbeats on the connection that refused statistics: " + after);
+      assertTrue(c.connected());
+      assertEquals(1, c.connections(), "the connection stays open");
+
+      first.drop();
+      FakeAgentServer.Conn second = server.accept();
+      assertEquals(HELLO, second.next());
+      second.send(new Welcome("7", "old-server", 30));
+      assertEquals(stats(2), second.nextEvent(), "a new connection, perhaps to an upgraded node, tries once");
+      second.send(unknown);
+      second.send(new CommandRun(UUID.randomUUID(), JobKind.CHECK));
+      assertTrue(commands.poll(20, TimeUnit.SECONDS) != null);
+      c.repositoryStats(stats(3));
+      assertEquals(List.of(), framesWithin(second, Duration.ofSeconds(1)));
+      assertEquals(1, log.containing("repository.stats").size(), "logged once: " + log.all());
+      assertTrue(log.containing("repository.stats").get(0).startsWith("WARN "), log.all().toString());
+      assertTrue(log.containing("The server refused a frame").isEmpty(), log.all().toString());
+    }
   }
 
   @Test

@@ -58,6 +58,7 @@ class AgentSettingsTest {
     assertEquals(Duration.ofHours(6), s.timeout(JobKind.BACKUP));
     assertEquals(Duration.ofSeconds(1), s.minBackoff());
     assertEquals(Duration.ofSeconds(60), s.maxBackoff());
+    assertEquals(Duration.ofHours(6), s.statsInterval());
   }
 
   @Test
@@ -87,8 +88,10 @@ class AgentSettingsTest {
           forget { keep-daily = 7, keep-weekly = 4 }
           timeouts.prune = 30m
           restic = "/usr/local/bin/restic"
+          stats-interval = 90m
         }
         """, Map.of("RM_HOSTNAME", "h"));
+    assertEquals(Duration.ofMinutes(90), s.statsInterval());
     assertEquals(new Schedule(Duration.ofDays(1), Duration.ofHours(2)), s.schedule(JobKind.FORGET));
     assertEquals(new Schedule(Duration.ofDays(7), Duration.ofHours(3)), s.schedule(JobKind.PRUNE));
     assertEquals(List.of("--keep-daily", "7", "--keep-weekly", "4"), s.forget().args());
@@ -210,6 +213,8 @@ class AgentSettingsTest {
     assertTrue(d.getMessage().contains("\"soon\""));
 
     assertEquals("restic-manager.agent.timeouts.check", refused("restic-manager.agent.timeouts.check = 0s", env).key());
+    assertEquals("restic-manager.agent.stats-interval", refused("restic-manager.agent.stats-interval = 0s", env).key());
+    assertEquals("restic-manager.agent.stats-interval", refused("restic-manager.agent.stats-interval = 6", env).key());
     ConfigError bare = refused("restic-manager.agent.schedules.backup.interval = 3600", env);
     assertEquals("restic-manager.agent.schedules.backup.interval", bare.key());
     assertTrue(bare.getMessage().contains("unit"));

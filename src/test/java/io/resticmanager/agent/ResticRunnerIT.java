@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.resticmanager.agents.Frame;
 import io.resticmanager.agents.Frame.JobFinished;
 import io.resticmanager.agents.Frame.JobProgress;
+import io.resticmanager.agents.Frame.RepositoryStats;
 import io.resticmanager.agents.WireCodec;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
@@ -20,6 +21,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +30,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import spray.json.JsArray;
+import spray.json.JsNumber;
+import spray.json.JsObject;
+import spray.json.JsValue;
+import spray.json.JsonParser;
+import spray.json.ParserInput;
 
 /**
  * {@link ResticRunner} against the real {@code restic} and a repository in a temporary directory.
@@ -161,6 +170,50 @@ class ResticRunnerIT {
 
     JobFinished next = run(runner(List.of(data.toString()), passwordFile, Duration.ofMinutes(5)), JobKind.BACKUP, new ArrayList<>());
     assertEquals(JobStatus.SUCCEEDED, next.status(), "the repository is usable after the kill: " + next);
+  }
+
+  @Test
+  void theStatisticsAreWhatResticItselfReportsForTheSameRepository() throws Exception {
+    ResticRunner r = runner(List.of(data.toString()), passwordFile, Duration.ofMinutes(5));
+    assertStatsAsRestic(r.stats(Duration.ofMinutes(5)).orElseThrow(), 0);
+    assertEquals(JobStatus.SUCCEEDED, run(r, JobKind.BACKUP, new ArrayList<>()).status());
+    Files.writeString(data.resolve("more.txt"), "more\n".repeat(10_000));
+    assertEquals(JobStatus.SUCCEEDED, run(r, JobKind.BACKUP, new ArrayList<>()).status());
+    assertStatsAsRestic(r.stats(Duration.ofMinutes(5)).orElseThrow(), 2);
+  }
+
+  @Test
+  void statisticsOfARepositoryThatCannotBeOpenedAreNothing() throws IOException {
+    Path wrong = dir.resolve("wrong-password");
+    Files.writeString(wrong, "not-" + password + "\n");
+    assertEquals(Optional.empty(), runner(List.of(), wrong, Duration.ofMinutes(1)).stats(Duration.ofMinutes(1)));
+  }
+
+  /** {@code stats} equals restic's own {@code snapshots --json} count and {@code stats --mode raw-data} sizes. */
+  private void assertStatsAsRestic(RepositoryStats stats, int snapshots) throws Exception {
+    JsValue list = JsonParser.apply(ParserInput.apply(resticOut("snapshots", "--json")));
+    assertEquals(snapshots, ((JsArray) list).elements().size());
+    assertEquals(snapshots, stats.snapshotCount());
+    JsObject raw = (JsObject) JsonParser.apply(ParserInput.apply(resticOut("stats", "--json", "--mode", "raw-data")));
+    assertEquals(((JsNumber) raw.fields().get("total_size").get()).value().longValue(), stats.totalSizeBytes());
+    assertTrue(snapshots == 0 || stats.totalSizeBytes() > 0, "something is stored: " + stats);
+    var uncompressed = raw.fields().get("total_uncompressed_size");
+    assertEquals(uncompressed.isDefined()
+            ? OptionalLong.of(((JsNumber) uncompressed.get()).value().longValue()) : OptionalLong.empty(),
+        stats.totalUncompressedSizeBytes(), "this restic's raw-data stats: " + raw);
+    assertFalse(stats.collectedAt().isAfter(java.time.Instant.now()));
+  }
+
+  private String resticOut(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(restic.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(env(passwordFile));
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), String.join(" ", args) + ": " + out);
+    return out.lines().filter(l -> l.startsWith("[") || l.startsWith("{")).reduce((a, b) -> b).orElseThrow();
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resticmanager.agents.Frame.JobFinished;
 import io.resticmanager.agents.Frame.JobProgress;
+import io.resticmanager.agents.Frame.RepositoryStats;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.jobs.JobStatus;
 import io.resticmanager.jobs.RestoreSpec;
@@ -15,9 +16,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -227,5 +231,64 @@ class ResticRunnerTest {
   void theVersionIsReadFromResticVersion() throws Exception {
     ResticRunner r = runner(script("echo 'restic 0.17.3 compiled with go1.23.1 on linux/amd64'"), Duration.ofMinutes(1));
     assertEquals("0.17.3", r.version());
+  }
+
+  // ---------------------------------------------------------------- repository statistics
+
+  /** A restic that logs its arguments and answers {@code snapshots} and {@code stats} with the given text. */
+  private ResticRunner statsRunner(String snapshots, String stats) throws IOException {
+    Path restic = script("echo \"$@\" >> '" + dir.resolve("args") + "'\n"
+        + "case \"$*\" in\n"
+        + "  *snapshots*) " + snapshots + " ;;\n"
+        + "  *stats*) " + stats + " ;;\n"
+        + "esac");
+    return new ResticRunner(restic.toString(), Map.of(), List.of(), ForgetPolicy.NONE, k -> Duration.ofMinutes(1),
+        Clock.fixed(Instant.parse("2025-03-01T02:00:00Z"), ZoneOffset.UTC));
+  }
+
+  private static final String TWO_SNAPSHOTS = "echo '[{\"id\":\"a\",\"paths\":[\"/x\"]},{\"id\":\"b\"}]'";
+
+  @Test
+  void statisticsCountTheSnapshotsAndReadTheSizesWithoutALock() throws IOException {
+    ResticRunner r = statsRunner(TWO_SNAPSHOTS, "echo 'scanning...'; echo '{\"total_size\":123456789012,"
+        + "\"total_uncompressed_size\":234567890123,\"compression_ratio\":1.9,\"snapshots_count\":2}'");
+    assertEquals(Optional.of(new RepositoryStats(Instant.parse("2025-03-01T02:00:00Z"), 2, 123_456_789_012L,
+        OptionalLong.of(234_567_890_123L))), r.stats(Duration.ofSeconds(30)));
+    assertEquals(List.of("--json --no-lock snapshots", "--json --no-lock stats --mode raw-data"),
+        Files.readAllLines(dir.resolve("args")));
+  }
+
+  @Test
+  void statisticsWithoutAnUncompressedSizeLeaveItOut() throws IOException {
+    ResticRunner r = statsRunner("echo '[]'", "echo '{\"total_size\":0,\"snapshots_count\":0}'");
+    assertEquals(Optional.of(new RepositoryStats(Instant.parse("2025-03-01T02:00:00Z"), 0, 0, OptionalLong.empty())),
+        r.stats(Duration.ofSeconds(30)));
+  }
+
+  @Test
+  void aFailedOrUnreadableStatisticsRunIsNothingNotZeros() throws IOException {
+    String okStats = "echo '{\"total_size\":10}'";
+    for (String[] c : new String[][] {
+        {"echo 'Fatal: unable to open repository' >&2; exit 1", okStats},
+        {TWO_SNAPSHOTS, "echo 'Fatal: wrong password' >&2; exit 1"},
+        {"echo 'not json'", okStats},
+        {"echo '{\"id\":\"a\"}'", okStats},
+        {TWO_SNAPSHOTS, "echo '{\"snapshots_count\":2}'"},
+        {TWO_SNAPSHOTS, "echo '{\"total_size\":-5}'"},
+        {TWO_SNAPSHOTS, "echo '{\"total_size\":1.5}'"},
+        {TWO_SNAPSHOTS, "echo '{\"total_size\":99999999999999999999}'"},
+        {TWO_SNAPSHOTS, "echo '{\"total_size\":10,\"total_uncompressed_size\":\"big\"}'"},
+        {TWO_SNAPSHOTS, "exit 0"}}) {
+      assertEquals(Optional.empty(), statsRunner(c[0], c[1]).stats(Duration.ofSeconds(30)), String.join(" / ", c));
+    }
+  }
+
+  @Test
+  void aStatisticsRunOverItsTimeIsStoppedAndIsNothing() throws IOException {
+    ResticRunner r = statsRunner("sleep 30; echo '[]'", "echo '{\"total_size\":10}'");
+    long start = System.nanoTime();
+    assertEquals(Optional.empty(), r.stats(Duration.ofMillis(300)));
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15), "stopped, not waited for");
+    assertFalse(r.busy());
   }
 }

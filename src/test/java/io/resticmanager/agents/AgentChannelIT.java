@@ -195,6 +195,33 @@ class AgentChannelIT {
   }
 
   @Test
+  void repositoryStatsGetNoAnswerAndTheLatestIsShownOnMetrics() throws Exception {
+    String name = hostName("stats");
+    TestServer.Enrolled host = server.enroll(name);
+    try (TestAgent agent = TestAgent.connectAndHello(server.wsUri(), host.agentToken(), name)) {
+      assertFalse(metrics().contains("restic_manager_host_snapshots{host=\"" + name + "\"}"), "none before any");
+      agent.send(TestAgent.repositoryStats(T0, 7, 123_456_789, null));
+      UUID job = UUID.randomUUID();
+      agent.send(TestAgent.started(job, "check", T0));
+      Map<String, Object> next = Json.object(agent.awaitFrame(f -> true, WAIT));
+      assertEquals("ack", next.get("type"), "repository.stats is not answered: " + next);
+      Await.until(WAIT, () -> metrics().contains("restic_manager_host_snapshots{host=\"" + name + "\"} 7\n"));
+
+      // Resent after a reconnect, then newer ones: the latest is kept.
+      agent.send(TestAgent.repositoryStats(T0, 7, 123_456_789, null));
+      agent.send(TestAgent.repositoryStats(T0.plusSeconds(3600), 8, 130_000_000, 150_000_000L));
+      Await.until(WAIT, () -> metrics().contains(
+          "restic_manager_host_repository_uncompressed_size_bytes{host=\"" + name + "\"} 150000000\n"));
+      String m = metrics();
+      assertTrue(m.contains("restic_manager_host_snapshots{host=\"" + name + "\"} 8\n"), m);
+      assertTrue(m.contains("restic_manager_host_repository_size_bytes{host=\"" + name + "\"} 130000000\n"), m);
+      assertTrue(m.contains("restic_manager_host_repository_stats_timestamp_seconds{host=\"" + name + "\"} "
+          + T0.plusSeconds(3600).getEpochSecond() + "\n"), m);
+      provesOpen(agent);
+    }
+  }
+
+  @Test
   void manyJobEventsSentWithoutWaitingAreAllAcked() throws Exception {
     String name = hostName("burst");
     TestServer.Enrolled host = server.enroll(name);
@@ -239,7 +266,12 @@ class AgentChannelIT {
             + "\"started_at\":\"" + at + "\"}", null),
         Arguments.of("unknown_status", "{\"type\":\"job.finished\",\"job_id\":\"" + job + "\",\"status\":\"exploded\","
             + "\"finished_at\":\"" + at + "\",\"exit_code\":1}", null),
-        Arguments.of("unknown_job", TestAgent.finished(job, "succeeded", T0, 0, 1), null));
+        Arguments.of("unknown_job", TestAgent.finished(job, "succeeded", T0, 0, 1), null),
+        Arguments.of("invalid_field", TestAgent.repositoryStats(T0, -1, 1024, null), "snapshot_count"),
+        Arguments.of("invalid_field", TestAgent.repositoryStats(T0, 3, -1024, null), "total_size_bytes"),
+        Arguments.of("invalid_field", TestAgent.repositoryStats(T0, 3, 1024, -1L), "total_uncompressed_size_bytes"),
+        Arguments.of("invalid_field", TestAgent.repositoryStats(T0, 3, 1024, null).replace(at, "last tuesday"),
+            "collected_at"));
   }
 
   @ParameterizedTest(name = "{0}: {1}")

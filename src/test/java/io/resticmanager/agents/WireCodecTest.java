@@ -15,6 +15,7 @@ import io.resticmanager.agents.Frame.Hello;
 import io.resticmanager.agents.Frame.JobFinished;
 import io.resticmanager.agents.Frame.JobProgress;
 import io.resticmanager.agents.Frame.JobStarted;
+import io.resticmanager.agents.Frame.RepositoryStats;
 import io.resticmanager.agents.Frame.Welcome;
 import io.resticmanager.agents.WireCodec.Decoded;
 import io.resticmanager.jobs.JobKind;
@@ -25,6 +26,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Random;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -55,6 +57,8 @@ class WireCodecTest {
         new JobProgress(JOB, 1e-4, Long.MAX_VALUE, 0),
         new JobFinished(JOB, JobStatus.SUCCEEDED, T0.plusMillis(42_517), 0, Optional.empty(), Optional.of(SUMMARY)),
         new JobFinished(JOB, JobStatus.FAILED, T0.plusNanos(1), 1, Optional.of("Fatal: wrong password"), Optional.empty()),
+        new RepositoryStats(T0, 42, 1_234_567_890_123L, OptionalLong.of(2_345_678_901_234L)),
+        new RepositoryStats(T0.plusMillis(7), 0, 0, OptionalLong.empty()),
         new Welcome("7", "0.1.0", 30),
         Ack.started(JOB),
         Ack.finished(JOB),
@@ -123,8 +127,8 @@ class WireCodecTest {
   void eachFrameKnowsItsWireType() {
     List<String> types = everyFrameType().map(Frame::type).distinct().toList();
     assertEquals(
-        List.of("hello", "heartbeat", "job.started", "job.progress", "job.finished", "welcome", "ack", "error",
-            "command.run"),
+        List.of("hello", "heartbeat", "job.started", "job.progress", "job.finished", "repository.stats", "welcome",
+            "ack", "error", "command.run"),
         types);
   }
 
@@ -142,6 +146,14 @@ class WireCodecTest {
         WireCodec.encode(
             new JobFinished(JOB, JobStatus.SUCCEEDED, T0.plusMillis(42_517), 0, Optional.empty(), Optional.of(SUMMARY))));
     assertEquals("{\"type\":\"heartbeat\"}", WireCodec.encode(new Heartbeat()));
+    assertEquals(
+        "{\"type\":\"repository.stats\",\"collected_at\":\"2025-03-01T02:00:00Z\",\"snapshot_count\":42,"
+            + "\"total_size_bytes\":1234567890,\"total_uncompressed_size_bytes\":2345678901}",
+        WireCodec.encode(new RepositoryStats(T0, 42, 1_234_567_890L, OptionalLong.of(2_345_678_901L))));
+    assertEquals(
+        "{\"type\":\"repository.stats\",\"collected_at\":\"2025-03-01T02:00:00Z\",\"snapshot_count\":0,"
+            + "\"total_size_bytes\":0}",
+        WireCodec.encode(new RepositoryStats(T0, 0, 0, OptionalLong.empty())));
     assertEquals(
         "{\"type\":\"error\",\"code\":\"bad_json\",\"message\":\"not JSON\"}",
         WireCodec.encode(new ErrorFrame(ErrorFrame.BAD_JSON, "not JSON", Optional.empty())));
@@ -181,6 +193,12 @@ class WireCodecTest {
              "summary":{"files_new":12,"files_changed":3,"files_unmodified":4510,"data_added":1048576,
                         "total_files_processed":4525,"total_bytes_processed":7340032000,"total_duration":42.5,
                         "snapshot_id":"a1b2c3d4e5f6"}}
+            """));
+    assertEquals(
+        new RepositoryStats(T0, 42, 1_234_567_890L, OptionalLong.of(2_345_678_901L)),
+        ok("""
+            {"type":"repository.stats","collected_at":"2025-03-01T02:00:00Z","snapshot_count":42,
+             "total_size_bytes":1234567890,"total_uncompressed_size_bytes":2345678901}
             """));
   }
 
@@ -513,6 +531,36 @@ class WireCodecTest {
     JobFinished both = (JobFinished) ok(finished(",\"error\":\"warn\",\"summary\":{\"files_new\":2}"));
     assertEquals(Optional.of("warn"), both.error());
     assertEquals(2, both.summary().orElseThrow().filesNew());
+  }
+
+  @Test
+  void repositoryStatsDecodeWithAndWithoutTheUncompressedSize() {
+    RepositoryStats bare = (RepositoryStats) ok(stats("\"2025-03-01T03:00:00+01:00\"", "3", "1024", ""));
+    assertEquals(new RepositoryStats(T0, 3, 1024, OptionalLong.empty()), bare);
+    assertEquals(bare, ok(stats("\"2025-03-01T02:00:00Z\"", "3", "1024", ",\"total_uncompressed_size_bytes\":null")));
+    assertEquals(OptionalLong.of(0), ((RepositoryStats) ok(stats("\"2025-03-01T02:00:00Z\"", "0", "0",
+        ",\"total_uncompressed_size_bytes\":0"))).totalUncompressedSizeBytes());
+  }
+
+  @Test
+  void repositoryStatsWithANegativeCountOrABadTimeNameTheField() {
+    String at = "\"2025-03-01T02:00:00Z\"";
+    assertEquals("invalid field \"snapshot_count\": must not be negative", bad(stats(at, "-1", "0", "")).message());
+    assertInvalidField("total_size_bytes", stats(at, "1", "-1024", ""));
+    assertInvalidField("total_uncompressed_size_bytes", stats(at, "1", "1", ",\"total_uncompressed_size_bytes\":-1"));
+    assertInvalidField("snapshot_count", stats(at, "1.5", "1", ""));
+    assertInvalidField("total_size_bytes", stats(at, "1", "\"1024\"", ""));
+    assertInvalidField("total_size_bytes", stats(at, "1", "1e30", ""));
+    assertInvalidField("collected_at", stats("\"yesterday\"", "1", "1", ""));
+    assertInvalidField("collected_at", stats("1740794400", "1", "1", ""));
+    assertInvalidField("collected_at", stats("\"2025-02-30T02:00:00Z\"", "1", "1", ""));
+    assertEquals("invalid field \"total_size_bytes\": missing",
+        bad("{\"type\":\"repository.stats\",\"collected_at\":" + at + ",\"snapshot_count\":1}").message());
+  }
+
+  private static String stats(String collectedAt, String count, String size, String extra) {
+    return "{\"type\":\"repository.stats\",\"collected_at\":" + collectedAt + ",\"snapshot_count\":" + count
+        + ",\"total_size_bytes\":" + size + extra + "}";
   }
 
   @Test

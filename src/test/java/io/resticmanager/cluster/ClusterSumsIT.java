@@ -93,12 +93,15 @@ class ClusterSumsIT {
           a.runJob(UUID.randomUUID(), KINDS[r.nextInt(KINDS.length)], STATUSES[r.nextInt(STATUSES.length)],
               start, start.plusSeconds(seconds), r.nextInt(1 << 20));
         }
+        a.send(TestAgent.repositoryStats(T0.plusSeconds(h), r.nextInt(100), r.nextInt(1 << 30),
+            h % 2 == 0 ? null : (long) r.nextInt(1 << 30)));
       }
-      // Every node's share is in: the hosts' rows and the counts of every job end.
+      // Every node's share is in: the hosts' rows (repository statistics included) and the counts of every job end.
       Await.until(Duration.ofSeconds(60), () -> {
         Map<String, Double> m = aggregate(c);
         return m.getOrDefault("restic_manager_hosts{state=online}", 0.0) == HOSTS
             && m.keySet().stream().filter(k -> k.startsWith("restic_manager_host_info{")).count() == HOSTS
+            && m.keySet().stream().filter(k -> k.startsWith("restic_manager_host_snapshots{")).count() == HOSTS
             && m.entrySet().stream().filter(e -> e.getKey().startsWith("restic_manager_job_duration_seconds_count"))
                 .mapToDouble(Map.Entry::getValue).sum() == HOSTS * JOBS
             && m.entrySet().stream().filter(e -> e.getKey().startsWith("restic_manager_host_open_alerts{"))

@@ -79,6 +79,8 @@ class CrossNodeMessagesTest {
             probe.getRef().unsafeUpcast()),
         new HostEntity.RunJob(JobKind.PRUNE, null, probe.getRef().unsafeUpcast()),
         new HostEntity.RunJob(JobKind.RESTORE, restore, probe.getRef().unsafeUpcast()),
+        new HostEntity.RecordRepositoryStats(1_700_000_000_000L, 48, 5_368_709_120L, 8_589_934_592L),
+        new HostEntity.RecordRepositoryStats(1_700_000_000_000L, 0, 0, null),
         new HostEntity.Remove(probe.getRef().unsafeUpcast()),
         new HostEntity.AlertAcknowledged(alert),
         new HostEntity.GetHost(probe.getRef().unsafeUpcast()),
@@ -102,6 +104,8 @@ class CrossNodeMessagesTest {
             new NodeHosts.Live(UUID.randomUUID().toString(), false, 0L, "", "", "")), true),
         new NodeHosts.Put(view, new HostSample("web-1", true, 1L, Map.of(JobKind.BACKUP, 2L), Map.of(), 3, 1,
             "a", "r", "o"), Set.of(AlertKind.AGENT_OFFLINE)),
+        new NodeHosts.Put(view, new HostSample("web-1", true, 1L, Map.of(JobKind.BACKUP, 2L), Map.of(), 3, 1,
+            "a", "r", "o", 2L, new HostSample.Repository(48, 5_368_709_120L, -1, 4L)), Set.of(AlertKind.BACKUP_PARTIAL)),
         new NodeHosts.Gone(host));
     SerializationTestKit serialization = new SerializationTestKit(testKit.system());
     var ext = SerializationExtension.get(testKit.system().classicSystem());

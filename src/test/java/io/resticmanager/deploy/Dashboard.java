@@ -91,9 +91,20 @@ public final class Dashboard {
     return (Map<String, Object>) toJava(JsonParser.apply(ParserInput.apply(text())));
   }
 
-  /** Top-level panels in file order. */
-  @SuppressWarnings("unchecked")
+  /** Top-level panels in file order, without the row headers. */
   public static List<Map<String, Object>> panels() {
+    return topLevel().stream().filter(p -> !ROW.equals(p.get("type"))).toList();
+  }
+
+  /** The row headers ({@code "type": "row"}) among the top-level panels, in file order. */
+  public static List<Map<String, Object>> rows() {
+    return topLevel().stream().filter(p -> ROW.equals(p.get("type"))).toList();
+  }
+
+  private static final String ROW = "row";
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> topLevel() {
     return (List<Map<String, Object>>) (List<?>) json().get("panels");
   }
 

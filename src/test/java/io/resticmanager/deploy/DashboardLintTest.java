@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -129,8 +130,8 @@ class DashboardLintTest {
   }
 
   @Test
-  void exactlySevenPanelsOfTheAllowedTypesEachWithAUnit() {
-    assertEquals(7, panels.size(), "panels: " + panels.stream().map(p -> p.get("title")).toList());
+  void exactlyNinePanelsOfTheAllowedTypesEachWithAUnit() {
+    assertEquals(9, panels.size(), "panels: " + panels.stream().map(p -> p.get("title")).toList());
     Set<Object> ids = new HashSet<>();
     for (Map<String, Object> panel : panels) {
       String title = (String) panel.get("title");
@@ -140,6 +141,37 @@ class DashboardLintTest {
       Object unit = map(map(panel.get("fieldConfig")).get("defaults")).get("unit");
       assertTrue(unit instanceof String u && !u.isBlank(), title + " has no unit");
       assertFalse(list(panel.get("targets")).isEmpty(), title + " has no query");
+    }
+  }
+
+  @Test
+  void aSecondRowShowsEachHostsRepositorySizeOverTimeAndItsSnapshotsBelowTheFleetPanels() {
+    List<Map<String, Object>> rows = Dashboard.rows();
+    assertEquals(1, rows.size(), "rows: " + rows);
+    Map<String, Object> row = rows.get(0);
+    assertEquals("Repositories", row.get("title"));
+    assertEquals(Boolean.FALSE, row.get("collapsed"), "open, so its panels are top-level ones");
+    assertEquals(List.of(), list(row.get("panels")));
+    BigDecimal rowY = (BigDecimal) map(row.get("gridPos")).get("y");
+
+    Set<String> repositoryMetrics = Set.of("restic_manager_host_repository_size_bytes", "restic_manager_host_snapshots");
+    Map<String, Map<String, Object>> below = new TreeMap<>();
+    for (Map<String, Object> panel : panels) {
+      Set<String> read = panelMetrics(panel);
+      BigDecimal y = (BigDecimal) map(panel.get("gridPos")).get("y");
+      boolean repository = repositoryMetrics.containsAll(read);
+      assertEquals(repository, y.compareTo(rowY) > 0, panel.get("title") + " at y " + y + ", the row at " + rowY);
+      if (repository) below.put(String.join(",", read), panel);
+    }
+    Map<String, Object> size = below.get("restic_manager_host_repository_size_bytes");
+    assertEquals("timeseries", size.get("type"), "size over time");
+    assertEquals("bytes", map(map(size.get("fieldConfig")).get("defaults")).get("unit"));
+    Map<String, Object> snapshots = below.get("restic_manager_host_snapshots");
+    assertEquals("bargauge", snapshots.get("type"), "the count per host now");
+    for (Map<String, Object> panel : below.values()) {
+      for (Object t : list(panel.get("targets"))) {
+        assertTrue(((String) map(t).get("expr")).startsWith("max by (host) ("), "one row per host over the nodes");
+      }
     }
   }
 
@@ -218,7 +250,8 @@ class DashboardLintTest {
         "restic_manager_host_last_success_timestamp_seconds", "restic_manager_host_last_job_timestamp_seconds",
         "restic_manager_host_last_backup_added_bytes", "restic_manager_host_open_alerts",
         "restic_manager_job_duration_seconds_bucket", "restic_manager_job_duration_seconds_count",
-        "restic_manager_cluster_members")),
+        "restic_manager_cluster_members", "restic_manager_host_repository_size_bytes",
+        "restic_manager_host_snapshots")),
         "used: " + metricNamesUsed());
   }
 
@@ -245,7 +278,10 @@ class DashboardLintTest {
 
   @Test
   void backupAgeBarsTurnYellowAfterADayAndRedAtTheStaleThreshold() {
-    Map<String, Object> bars = onlyPanelOfType("bargauge");
+    List<Map<String, Object>> ages = panels.stream().filter(p -> "bargauge".equals(p.get("type"))
+        && panelMetrics(p).equals(Set.of("restic_manager_host_last_success_timestamp_seconds"))).toList();
+    assertEquals(1, ages.size());
+    Map<String, Object> bars = ages.get(0);
     Map<String, Object> defaults = map(map(bars.get("fieldConfig")).get("defaults"));
     assertEquals("s", defaults.get("unit"));
     List<Object> steps = list(map(defaults.get("thresholds")).get("steps"));
@@ -271,6 +307,12 @@ class DashboardLintTest {
   }
 
   // --- helpers ---------------------------------------------------------------------------
+
+  private Set<String> panelMetrics(Map<String, Object> panel) {
+    Set<String> names = new TreeSet<>();
+    for (Object t : list(panel.get("targets"))) names.addAll(Dashboard.metricNamesIn((String) map(t).get("expr")));
+    return names;
+  }
 
   private static String where(Query q) {
     return "panel '" + q.panelTitle() + "' target " + q.refId();

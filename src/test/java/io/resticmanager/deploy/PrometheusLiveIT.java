@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.resticmanager.support.Await;
 import io.resticmanager.support.Exposition;
 import io.resticmanager.support.TestAgent;
 import io.resticmanager.support.TestCerts;
@@ -41,8 +42,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The shipped dashboard and alert rules against the real thing (issue 5, item 4): a real server fed by
  * WebSocket agents on several hosts, scraped every second by the Debian {@code prometheus} binary on
  * loopback with the bearer token from a {@code credentials_file}, with the shipped rules loaded. Every
- * panel expression must return data through Prometheus's query API, every metric name the dashboard uses
- * must be in a live {@code /metrics} body, and every rule must load and evaluate healthy.
+ * panel expression must return data through Prometheus's query API (the repository row's from the
+ * agents' {@code repository.stats}), every metric name the dashboard uses must be in a live
+ * {@code /metrics} body, and every rule must load and evaluate healthy.
  *
  * <p>All of it runs twice (issue 12, item 4): against a plain HTTP listener, and against an HTTPS one
  * (a certificate from a test CA; agents over wss) that Prometheus scrapes with {@code scheme: https}
@@ -120,6 +122,12 @@ class PrometheusLiveIT {
     job(bravo, "prune", "succeeded", now.minusSeconds(500), 1500, 0);
     job(charlie, "backup", "warning", now.minusSeconds(900), 300, 123_456);
     job(charlie, "check", "failed", now.minusSeconds(800), 20, 0);
+    // Repository statistics from the three agents; delta's, like an agent older than repository.stats, never come.
+    alpha.send(TestAgent.repositoryStats(now.minusSeconds(2800), 42, 1_234_567_890L, 2_345_678_901L));
+    bravo.send(TestAgent.repositoryStats(now.minusSeconds(400), 7, 987_654_321L, null));
+    charlie.send(TestAgent.repositoryStats(now.minusSeconds(800), 130, 55_555_555_555L, null));
+    Await.until(Duration.ofSeconds(10), () -> server.get("/metrics", TOKEN).body()
+        .split("restic_manager_host_repository_stats_timestamp_seconds\\{", -1).length == 4);
     // A host whose agent reports awkward versions: Prometheus must read the escaped labels back exactly.
     TestServer.Enrolled delta = server.enroll("delta");
     TestAgent odd = TestAgent.connect(server.wsUri(), delta.agentToken(), server.api().tls());
@@ -265,7 +273,7 @@ class PrometheusLiveIT {
 
   @Test
   void theShippedAlertRulesLoadAndEvaluateHealthy() throws Exception {
-    assertEquals(12, Prometheus.shippedAlertNames().size(), Prometheus.shippedAlertNames().toString());
+    assertEquals(15, Prometheus.shippedAlertNames().size(), Prometheus.shippedAlertNames().toString());
     prometheus().assertRulesHealthy();
   }
 

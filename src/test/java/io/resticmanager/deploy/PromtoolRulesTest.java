@@ -92,7 +92,7 @@ class PromtoolRulesTest {
 
     Result r = promtool("check", "config", copy.toString());
     assertEquals(0, r.exitCode(), r.output());
-    assertTrue(r.output().contains("SUCCESS: 12 rules found"), "the config must load the rules file:\n" + r.output());
+    assertTrue(r.output().contains("SUCCESS: 15 rules found"), "the config must load the rules file:\n" + r.output());
   }
 
   @Test

@@ -19,8 +19,8 @@ class AlertRulesTest {
 
   @ParameterizedTest(name = "{0} {1} raises [{2}] and resolves [{3}]")
   @CsvSource(delimiter = '|', value = {
-      "BACKUP  | SUCCEEDED |               | BACKUP_FAILED BACKUP_STALE",
-      "BACKUP  | WARNING   |               |",
+      "BACKUP  | SUCCEEDED |                | BACKUP_FAILED BACKUP_PARTIAL BACKUP_STALE",
+      "BACKUP  | WARNING   | BACKUP_PARTIAL | BACKUP_STALE",
       "BACKUP  | FAILED    | BACKUP_FAILED |",
       "BACKUP  | CANCELLED | BACKUP_FAILED |",
       "FORGET  | SUCCEEDED |               | FORGET_FAILED",
@@ -52,7 +52,9 @@ class AlertRulesTest {
     assertEquals(Severity.CRITICAL, AlertKind.PRUNE_FAILED.severity());
     assertEquals(Severity.CRITICAL, AlertKind.CHECK_FAILED.severity());
     assertEquals(Severity.WARNING, AlertKind.AGENT_OFFLINE.severity());
+    assertEquals(Severity.WARNING, AlertKind.BACKUP_PARTIAL.severity());
     assertEquals(Severity.WARNING, AlertKind.BACKUP_STALE.severity());
+    assertEquals("backup_partial", AlertKind.BACKUP_PARTIAL.wire());
     for (AlertKind k : AlertKind.values()) assertEquals(k, AlertKind.fromWire(k.wire()).orElseThrow());
     assertEquals("backup_stale", AlertKind.BACKUP_STALE.wire());
     assertTrue(AlertKind.fromWire("BACKUP_STALE").isEmpty());
@@ -71,6 +73,26 @@ class AlertRulesTest {
   }
 
   @Test
+  void aPartialBackupsMessageNamesTheHostTheExitCodeAndTheErrorsLastLine() {
+    AlertChange partial = AlertRules.onJobFinished("web-1", JobKind.BACKUP, JobStatus.WARNING, 3,
+        "error: open /srv/a: permission denied\nerror: open /srv/b: permission denied\n");
+    assertEquals("backup of host web-1 could not read some files (exit code 3): error: open /srv/b: permission denied",
+        partial.raise().get(0).message());
+    assertEquals("backup of host web-1 could not read some files (exit code 3)",
+        AlertRules.onJobFinished("web-1", JobKind.BACKUP, JobStatus.WARNING, 3, null).raise().get(0).message());
+  }
+
+  @Test
+  void onlyABackupThatSucceededOrWarnedMadeASnapshot() {
+    for (JobKind kind : JobKind.values()) {
+      for (JobStatus status : JobStatus.values()) {
+        boolean expected = kind == JobKind.BACKUP && (status == JobStatus.SUCCEEDED || status == JobStatus.WARNING);
+        assertEquals(expected, AlertRules.madeSnapshot(kind, status), kind + " " + status);
+      }
+    }
+  }
+
+  @Test
   void offlineAndStaleAreJudgedInclusiveOfTheDeadline() {
     Duration d = Duration.ofSeconds(90);
     assertFalse(AlertRules.isOffline(1_089_999, 1_000_000, d));
@@ -85,8 +107,9 @@ class AlertRulesTest {
     assertEquals("agent of host a has sent nothing for 90 s", AlertRules.offlineMessage("a", Duration.ofSeconds(90)));
     assertEquals("agent of host a has sent nothing for 1500 ms", AlertRules.offlineMessage("a", Duration.ofMillis(1500)));
     assertEquals("agent of host a has sent nothing for 5 min", AlertRules.offlineMessage("a", Duration.ofMinutes(5)));
-    assertEquals("host a has had no successful backup for 26 h", AlertRules.staleMessage("a", Duration.ofHours(26), false));
-    assertEquals("host a has had no successful backup since enrolment, 2 s ago",
+    assertEquals("host a has had no backup that made a snapshot for 26 h",
+        AlertRules.staleMessage("a", Duration.ofHours(26), false));
+    assertEquals("host a has had no backup that made a snapshot since enrolment, 2 s ago",
         AlertRules.staleMessage("a", Duration.ofSeconds(2), true));
   }
 

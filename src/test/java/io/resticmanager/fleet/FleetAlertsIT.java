@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -101,18 +102,24 @@ class FleetAlertsIT {
   }
 
   @Test
-  void aWarningBackupNeitherRaisesNorResolvesAndASuccessOfAnotherKindResolvesNothing() throws Exception {
+  void aWarningBackupRaisesBackupPartialWhichOnlyASucceededBackupResolves() throws Exception {
     Host h = host("partial");
     try (TestAgent agent = h.connect()) {
       job(agent, "backup", "warning");
-      assertEquals(List.of(), alerts(h.id(), "open"));
+      Map<String, Object> partial = single(alerts(h.id(), "open"));
+      assertEquals("backup_partial", partial.get("kind"));
+      assertEquals("warning", partial.get("severity"));
+      assertTrue(Json.str(partial, "message").contains(" could not read some files (exit code "), partial.toString());
 
       job(agent, "backup", "failed");
       job(agent, "backup", "warning");
       job(agent, "check", "succeeded");
       job(agent, "restore", "failed");
-      Map<String, Object> open = single(alerts(h.id(), "open"));
-      assertEquals("backup_failed", open.get("kind"));
+      List<Map<String, Object>> open = alerts(h.id(), "open");
+      assertEquals(Set.of("backup_partial", "backup_failed"),
+          Set.copyOf(open.stream().map(a -> a.get("kind")).toList()), open.toString());
+      assertEquals(2, open.size(), "one open alert per kind: " + open);
+      assertTrue(open.stream().anyMatch(a -> a.get("id").equals(partial.get("id"))), "the first one stays open");
 
       job(agent, "backup", "succeeded");
       assertEquals(List.of(), alerts(h.id(), "open"));

@@ -634,6 +634,101 @@ class HostEntityTest {
     Await.until(WAIT, () -> openAlerts().isEmpty() && sample().openAlertsByKind().isEmpty());
   }
 
+  @Test
+  void aWarningBackupCountsAsASnapshotKeepingBackupStaleAwayButNotAsASuccess() throws Exception {
+    HostRow h = enroll("partial", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofMillis(50));
+    connect(h, testKit.createTestProbe());
+    long warned = T0 + Duration.ofHours(25).toMillis();
+    now.set(warned);
+    UUID job = UUID.randomUUID();
+    startJob(h, job, JobKind.BACKUP, warned - 1_000);
+    finishJob(h, job, JobStatus.WARNING, warned);
+
+    // Past 26 h from the enrolment, but not from the partial backup's snapshot.
+    now.set(T0 + Duration.ofHours(26).toMillis() + 1_000);
+    CountDownLatch reads = new CountDownLatch(3);
+    clockReads = reads;
+    assertTrue(reads.await(10, TimeUnit.SECONDS), "a staleness check ran");
+    clockReads = null;
+    await(db.flush());
+    assertEquals(List.of(AlertKind.BACKUP_PARTIAL), openAlerts().stream().map(AlertRow::kind).toList());
+    view(h);
+    assertEquals(Map.of(AlertKind.BACKUP_PARTIAL, 1), sample().openAlertsByKind());
+    HostSample s = host(sample(), "partial");
+    assertEquals(warned, s.lastSnapshotEpochMillis());
+    assertEquals(Map.of(), s.lastSuccessEpochMillis());
+    assertEquals(Map.of(JobKind.BACKUP, warned), s.lastJobEpochMillis());
+
+    now.set(warned + Duration.ofHours(26).toMillis());
+    awaitSample(x -> x.openAlertsByKind().equals(Map.of(AlertKind.BACKUP_PARTIAL, 1, AlertKind.BACKUP_STALE, 1)));
+    assertEquals("host partial has had no backup that made a snapshot for 26 h", openAlerts().stream()
+        .filter(a -> a.kind() == AlertKind.BACKUP_STALE).findFirst().orElseThrow().message());
+    // Another partial backup resolves the staleness; the partial alert stays open.
+    UUID again = UUID.randomUUID();
+    startJob(h, again, JobKind.BACKUP, now.get());
+    finishJob(h, again, JobStatus.WARNING, now.get() + 1);
+    assertEquals(Map.of(AlertKind.BACKUP_PARTIAL, 1), sample().openAlertsByKind());
+  }
+
+  @Test
+  void backupPartialIsRaisedOnceByWarningsAndResolvedOnlyByASucceededBackup() {
+    HostRow h = enroll("flaky", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    connect(h, testKit.createTestProbe());
+    for (JobStatus status : List.of(JobStatus.WARNING, JobStatus.WARNING, JobStatus.FAILED)) {
+      UUID job = UUID.randomUUID();
+      startJob(h, job, JobKind.BACKUP, now.get());
+      finishJob(h, job, status, now.addAndGet(1_000));
+    }
+    assertEquals(Map.of(AlertKind.BACKUP_PARTIAL, 1, AlertKind.BACKUP_FAILED, 1), sample().openAlertsByKind());
+    AlertRow partial = openAlerts().stream().filter(a -> a.kind() == AlertKind.BACKUP_PARTIAL).findFirst().orElseThrow();
+    assertEquals(T0 + 1_000, partial.raisedAt());
+    assertEquals(T0 + 2_000, host(sample(), "flaky").lastSnapshotEpochMillis(), "a failed backup made no snapshot");
+
+    UUID ok = UUID.randomUUID();
+    startJob(h, ok, JobKind.BACKUP, now.get());
+    finishJob(h, ok, JobStatus.SUCCEEDED, now.addAndGet(1_000));
+    assertEquals(Map.of(), sample().openAlertsByKind());
+    assertEquals(List.of(), openAlerts());
+  }
+
+  // ------------------------------------------------------------------ repository statistics
+
+  @Test
+  void repositoryStatsAreShownOnceStoredAndLoadedWhenTheEntityStartsAgain() throws Exception {
+    HostRow h = enroll("stats", T0);
+    enroll("old-agent", T0);
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    FleetSample before = awaitHosts(2);
+    assertEquals(null, host(before, "stats").repository());
+
+    // Stored before it is believed: nothing shows while the write waits.
+    CountDownLatch writer = stallWriter();
+    entity(h.id()).tell(new HostEntity.RecordRepositoryStats(T0 + 5_000, 12, 5_000_000L, 9_000_000L));
+    view(h);
+    assertSame(before, sample());
+    writer.countDown();
+    awaitSample(s -> host(s, "stats").repository() != null);
+    assertEquals(new HostSample.Repository(12, 5_000_000L, 9_000_000L, T0 + 5_000), host(sample(), "stats").repository());
+
+    entity(h.id()).tell(new HostEntity.RecordRepositoryStats(T0 + 6_000, 13, 5_100_000L, null));
+    awaitSample(s -> host(s, "stats").repository().snapshots() == 13);
+    HostSample.Repository latest = new HostSample.Repository(13, 5_100_000L, -1, T0 + 6_000);
+    assertEquals(latest, host(sample(), "stats").repository());
+    assertEquals(null, host(sample(), "old-agent").repository(), "a host whose agent never sent any has none");
+    String text = exposition(sample());
+    assertTrue(text.contains("restic_manager_host_snapshots{host=\"stats\"} 13\n"), text);
+    for (String family : List.of("snapshots", "repository_size_bytes", "repository_uncompressed_size_bytes",
+        "repository_stats_timestamp_seconds")) {
+      assertFalse(text.contains("restic_manager_host_" + family + "{host=\"old-agent\"}"), family);
+    }
+
+    stopAll();
+    start(LONG, Duration.ofHours(26), Duration.ofHours(1));
+    assertEquals(latest, host(awaitHosts(2), "stats").repository());
+  }
+
   // ------------------------------------------------------------------ helpers
 
   /** The node's view and one entity per stored host, as the keeper starts them. */

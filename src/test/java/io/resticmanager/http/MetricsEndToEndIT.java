@@ -88,6 +88,10 @@ class MetricsEndToEndIT {
     TestAgent db = agent(live, "db-1");
     db.runJob(UUID.randomUUID(), "backup", "failed", t, t.plusSeconds(7), 0);
     db.runJob(UUID.randomUUID(), "restore", "succeeded", t.plusSeconds(10), t.plusSeconds(70), 0);
+    // web-1's agent reports its repository; db-1's, like an agent older than repository.stats, never does.
+    web.send(TestAgent.repositoryStats(t.plusSeconds(800), 48, 5_368_709_120L, 8_589_934_592L));
+    Await.until(Duration.ofSeconds(10), () -> live.get("/metrics", TOKEN).body()
+        .contains("restic_manager_host_snapshots{host=\"web-1\"} 48\n"));
   }
 
   @AfterAll
@@ -362,8 +366,11 @@ class MetricsEndToEndIT {
     Map<String, String> types = new LinkedHashMap<>();
     types.put("restic_manager_job_duration_seconds", "histogram");
     for (String g : List.of("hosts", "agents_connected", "host_online", "host_last_seen_timestamp_seconds",
-        "host_last_job_timestamp_seconds", "host_last_success_timestamp_seconds", "host_last_backup_added_bytes",
-        "host_open_alerts", "host_info", "alerts_open", "build_info", "cluster_members")) {
+        "host_last_job_timestamp_seconds", "host_last_success_timestamp_seconds",
+        "host_last_snapshot_timestamp_seconds", "host_last_backup_added_bytes", "host_snapshots",
+        "host_repository_size_bytes", "host_repository_uncompressed_size_bytes",
+        "host_repository_stats_timestamp_seconds", "host_open_alerts", "host_info", "alerts_open", "build_info",
+        "cluster_members")) {
       types.put("restic_manager_" + g, "gauge");
     }
     assertEquals(types, e.types());
@@ -377,7 +384,12 @@ class MetricsEndToEndIT {
         Map.entry("restic_manager_host_last_seen_timestamp_seconds", Set.of("host")),
         Map.entry("restic_manager_host_last_job_timestamp_seconds", Set.of("host", "kind")),
         Map.entry("restic_manager_host_last_success_timestamp_seconds", Set.of("host", "kind")),
+        Map.entry("restic_manager_host_last_snapshot_timestamp_seconds", Set.of("host")),
         Map.entry("restic_manager_host_last_backup_added_bytes", Set.of("host")),
+        Map.entry("restic_manager_host_snapshots", Set.of("host")),
+        Map.entry("restic_manager_host_repository_size_bytes", Set.of("host")),
+        Map.entry("restic_manager_host_repository_uncompressed_size_bytes", Set.of("host")),
+        Map.entry("restic_manager_host_repository_stats_timestamp_seconds", Set.of("host")),
         Map.entry("restic_manager_host_open_alerts", Set.of("host")),
         Map.entry("restic_manager_host_info", Set.of("host", "agent_version", "restic_version", "os")),
         Map.entry("restic_manager_alerts_open", Set.of("kind", "severity")),
@@ -402,6 +414,22 @@ class MetricsEndToEndIT {
     assertTrue(last > success, "the warning backup is newer than the succeeded one: " + last + " " + success);
     assertTrue(e.named("restic_manager_host_last_success_timestamp_seconds").stream()
         .noneMatch(s -> s.label("host").equals("db-1") && s.label("kind").equals("backup")), "db-1 never succeeded");
+    assertEquals(last, e.one("restic_manager_host_last_snapshot_timestamp_seconds", Map.of("host", "web-1")).number(),
+        "the warning backup made a snapshot");
+    assertTrue(e.named("restic_manager_host_last_snapshot_timestamp_seconds").stream()
+        .noneMatch(s -> s.label("host").equals("db-1")), "db-1's only backup failed");
+    assertEquals(48, e.one("restic_manager_host_snapshots", Map.of("host", "web-1")).number());
+    assertEquals(5_368_709_120.0, e.one("restic_manager_host_repository_size_bytes", Map.of("host", "web-1")).number());
+    assertEquals(8_589_934_592.0,
+        e.one("restic_manager_host_repository_uncompressed_size_bytes", Map.of("host", "web-1")).number());
+    assertEquals(success + 800 - 42, e.one("restic_manager_host_repository_stats_timestamp_seconds",
+        Map.of("host", "web-1")).number(), 0.001);
+    for (String family : List.of("snapshots", "repository_size_bytes", "repository_uncompressed_size_bytes",
+        "repository_stats_timestamp_seconds")) {
+      assertEquals(List.of("web-1"),
+          e.named("restic_manager_host_" + family).stream().map(s -> s.label("host")).toList(),
+          "only the host whose agent sent repository.stats has " + family);
+    }
   }
 
   @Test

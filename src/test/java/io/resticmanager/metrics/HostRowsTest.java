@@ -22,7 +22,10 @@ class HostRowsTest {
 
   private static HostSample host(String name, long seen, int alerts) {
     return new HostSample(name, seen % 2 == 0, seen, Map.of(JobKind.BACKUP, 1_700_000_000_000L + seen),
-        Map.of(), seen % 3 == 0 ? -1 : seen * 10, alerts, "0.1." + (seen % 5), "0.17.3", "linux");
+        Map.of(), seen % 3 == 0 ? -1 : seen * 10, alerts, "0.1." + (seen % 5), "0.17.3", "linux",
+        seen % 4 == 0 ? -1 : 1_699_000_000_000L + seen,
+        seen % 5 == 0 ? null
+            : new HostSample.Repository(seen % 30, seen * 1_000, seen % 7 == 0 ? -1 : seen * 2_000, seen));
   }
 
   /** Per family, the concatenated blocks. */
@@ -73,13 +76,13 @@ class HostRowsTest {
     RenderedHosts before = rows.render();
     assertSame(before, rows.render(), "nothing changed");
 
-    // Host 70 is in block 1; only its open alerts change (host_open_alerts is per-host family 5).
+    // Host 70 is in block 1; only its open alerts change (host_open_alerts is per-host family 10).
     rows.put(host("h0070", 140, 2));
     RenderedHosts after = rows.render();
     assertNotSame(before, after);
     for (int k = 0; k < ServerMetrics.hostFamilies(); k++) {
       for (int b = 0; b < 5; b++) {
-        if (k == 5 && b == 1) {
+        if (k == 10 && b == 1) {
           assertNotSame(before.blocks(k).get(b), after.blocks(k).get(b));
         } else {
           assertSame(before.blocks(k).get(b), after.blocks(k).get(b), "family " + k + " block " + b);

@@ -41,7 +41,8 @@ class ServerMetricsTest {
     FleetSample fleet = new FleetSample(List.of(
         new HostSample("db-1", true, 1_700_000_000_500L,
             Map.of(JobKind.BACKUP, 1_699_999_990_000L, JobKind.CHECK, 1_699_990_000_120L),
-            Map.of(JobKind.BACKUP, 1_699_999_990_000L), 123_456_789L, 0, "0.1.0", "0.17.3", "linux/amd64"),
+            Map.of(JobKind.BACKUP, 1_699_999_990_000L), 123_456_789L, 0, "0.1.0", "0.17.3", "linux/amd64",
+            1_699_999_990_000L, new HostSample.Repository(48, 5_368_709_120L, 8_589_934_592L, 1_700_000_000_250L)),
         new HostSample("app-2", false, -1, Map.of(), Map.of(), -1, 2, null, null, "")),
         1, Map.of(AlertKind.AGENT_OFFLINE, 1, AlertKind.BACKUP_STALE, 1));
     return ServerMetrics.build(durations, fleet, BUILD);
@@ -433,9 +434,24 @@ class ServerMetricsTest {
         # HELP restic_manager_host_last_success_timestamp_seconds last job of that kind with status succeeded
         # TYPE restic_manager_host_last_success_timestamp_seconds gauge
         restic_manager_host_last_success_timestamp_seconds{host="db-1",kind="backup"} 1699999990
+        # HELP restic_manager_host_last_snapshot_timestamp_seconds last backup that made a snapshot (succeeded or warning)
+        # TYPE restic_manager_host_last_snapshot_timestamp_seconds gauge
+        restic_manager_host_last_snapshot_timestamp_seconds{host="db-1"} 1699999990
         # HELP restic_manager_host_last_backup_added_bytes data_added of the last backup
         # TYPE restic_manager_host_last_backup_added_bytes gauge
         restic_manager_host_last_backup_added_bytes{host="db-1"} 123456789
+        # HELP restic_manager_host_snapshots snapshots in the host's repository, from its latest repository.stats
+        # TYPE restic_manager_host_snapshots gauge
+        restic_manager_host_snapshots{host="db-1"} 48
+        # HELP restic_manager_host_repository_size_bytes stored size of the repository (restic stats --mode raw-data)
+        # TYPE restic_manager_host_repository_size_bytes gauge
+        restic_manager_host_repository_size_bytes{host="db-1"} 5368709120
+        # HELP restic_manager_host_repository_uncompressed_size_bytes uncompressed size, where restic reports it
+        # TYPE restic_manager_host_repository_uncompressed_size_bytes gauge
+        restic_manager_host_repository_uncompressed_size_bytes{host="db-1"} 8589934592
+        # HELP restic_manager_host_repository_stats_timestamp_seconds when those statistics were collected
+        # TYPE restic_manager_host_repository_stats_timestamp_seconds gauge
+        restic_manager_host_repository_stats_timestamp_seconds{host="db-1"} 1700000000.25
         # HELP restic_manager_host_open_alerts open alerts of the host
         # TYPE restic_manager_host_open_alerts gauge
         restic_manager_host_open_alerts{host="app-2"} 2
@@ -451,6 +467,7 @@ class ServerMetricsTest {
         restic_manager_alerts_open{kind="prune_failed",severity="critical"} 0
         restic_manager_alerts_open{kind="check_failed",severity="critical"} 0
         restic_manager_alerts_open{kind="agent_offline",severity="warning"} 1
+        restic_manager_alerts_open{kind="backup_partial",severity="warning"} 0
         restic_manager_alerts_open{kind="backup_stale",severity="warning"} 1
         # HELP restic_manager_build_info the running build
         # TYPE restic_manager_build_info gauge
@@ -472,7 +489,12 @@ class ServerMetricsTest {
         "restic_manager_host_last_seen_timestamp_seconds gauge [host] seconds",
         "restic_manager_host_last_job_timestamp_seconds gauge [host, kind] seconds",
         "restic_manager_host_last_success_timestamp_seconds gauge [host, kind] seconds",
+        "restic_manager_host_last_snapshot_timestamp_seconds gauge [host] seconds",
         "restic_manager_host_last_backup_added_bytes gauge [host] bytes",
+        "restic_manager_host_snapshots gauge [host]",
+        "restic_manager_host_repository_size_bytes gauge [host] bytes",
+        "restic_manager_host_repository_uncompressed_size_bytes gauge [host] bytes",
+        "restic_manager_host_repository_stats_timestamp_seconds gauge [host] seconds",
         "restic_manager_host_open_alerts gauge [host]",
         "restic_manager_host_info gauge [host, agent_version, restic_version, os]",
         "restic_manager_alerts_open gauge [kind, severity]",
@@ -513,8 +535,11 @@ class ServerMetricsTest {
         if ((i + kind.ordinal()) % 4 == 1) successes.put(kind, 1_699_000_000_000L + i * 7L);
       }
       String name = i % 97 == 0 ? "host-ü\"\\\n-" + i : "host-" + i;
+      HostSample.Repository repository = i % 6 == 0 ? null
+          : new HostSample.Repository(i % 50, i * 7_000_001L, i % 4 == 0 ? -1 : i * 9_000_001L, 1_700_000_000_000L + i);
       hosts.add(new HostSample(name, i % 2 == 0, i % 5 == 0 ? -1 : 1_700_000_000_000L + i, jobs, successes,
-          i % 7 == 0 ? -1 : i * 1_000_003L, i % 4, i % 3 == 0 ? null : "0.1." + i, "0.17.3", i % 11 == 0 ? "" : "linux"));
+          i % 7 == 0 ? -1 : i * 1_000_003L, i % 4, i % 3 == 0 ? null : "0.1." + i, "0.17.3", i % 11 == 0 ? "" : "linux",
+          i % 8 == 0 ? -1 : 1_699_500_000_000L + i * 3L, repository));
     }
     FleetSample fleet = new FleetSample(hosts, 1_500, Map.of(AlertKind.AGENT_OFFLINE, 1_500));
     JobDurations durations = JobDurations.empty().plus(JobKind.BACKUP, JobStatus.SUCCEEDED, Duration.ofSeconds(42));
@@ -555,8 +580,27 @@ class ServerMetricsTest {
           }
           case "host_last_job_timestamp_seconds" -> perKind(rows, n, h.lastJobEpochMillis());
           case "host_last_success_timestamp_seconds" -> perKind(rows, n, h.lastSuccessEpochMillis());
+          case "host_last_snapshot_timestamp_seconds" -> {
+            if (h.lastSnapshotEpochMillis() != -1) {
+              rows.add(GaugeFamily.Row.of(h.lastSnapshotEpochMillis() / 1000.0, n));
+            }
+          }
           case "host_last_backup_added_bytes" -> {
             if (h.lastBackupAddedBytes() != -1) rows.add(GaugeFamily.Row.of(h.lastBackupAddedBytes(), n));
+          }
+          case "host_snapshots" -> {
+            if (h.repository() != null) rows.add(GaugeFamily.Row.of(h.repository().snapshots(), n));
+          }
+          case "host_repository_size_bytes" -> {
+            if (h.repository() != null) rows.add(GaugeFamily.Row.of(h.repository().sizeBytes(), n));
+          }
+          case "host_repository_uncompressed_size_bytes" -> {
+            if (h.repository() != null && h.repository().uncompressedSizeBytes() != -1) {
+              rows.add(GaugeFamily.Row.of(h.repository().uncompressedSizeBytes(), n));
+            }
+          }
+          case "host_repository_stats_timestamp_seconds" -> {
+            if (h.repository() != null) rows.add(GaugeFamily.Row.of(h.repository().collectedAtEpochMillis() / 1000.0, n));
           }
           case "host_open_alerts" -> rows.add(GaugeFamily.Row.of(h.openAlerts(), n));
           case "host_info" -> rows.add(GaugeFamily.Row.of(1, n, h.agentVersion(), h.resticVersion(), h.os()));
@@ -609,7 +653,8 @@ class ServerMetricsTest {
     }
     FleetSample fleet = new FleetSample(List.of(
         new HostSample("db-1", true, 1_700_000_000_500L, Map.of(JobKind.BACKUP, 1_699_999_990_000L),
-            Map.of(JobKind.BACKUP, 1_699_999_990_000L), 42, 1, "0.1.0", "0.17.3", "linux \"quoted\" \\ \n ünïcode"),
+            Map.of(JobKind.BACKUP, 1_699_999_990_000L), 42, 1, "0.1.0", "0.17.3", "linux \"quoted\" \\ \n ünïcode",
+            1_699_999_990_000L, new HostSample.Repository(3, 4096, -1, 1_700_000_000_000L)),
         new HostSample("web-2", false, -1, Map.of(), Map.of(), -1, 0, null, null, null)),
         1, Map.of(AlertKind.BACKUP_FAILED, 1));
     byte[] exposition = PrometheusTextWriter.INSTANCE.toBytes(ServerMetrics.build(

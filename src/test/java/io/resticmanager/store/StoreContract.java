@@ -16,6 +16,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -240,6 +241,40 @@ abstract class StoreContract {
     assertEquals(100L, latest.lastBackupAdded().get(a));
   }
 
+  @Test
+  void theLastSnapshotIsTheLastBackupThatSucceededOrWarned() {
+    String a = enroll("a");
+    String b = enroll("b");
+    finishJob(a, JobKind.BACKUP, JobStatus.SUCCEEDED, T0 + 10, null);
+    finishJob(a, JobKind.BACKUP, JobStatus.WARNING, T0 + 20, null);
+    finishJob(a, JobKind.BACKUP, JobStatus.FAILED, T0 + 30, null);
+    finishJob(a, JobKind.BACKUP, JobStatus.CANCELLED, T0 + 40, null);
+    finishJob(a, JobKind.CHECK, JobStatus.SUCCEEDED, T0 + 50, null);
+    finishJob(b, JobKind.BACKUP, JobStatus.FAILED, T0 + 60, null);
+    assertEquals(T0 + 20, await(hosts.state(a)).orElseThrow().lastSnapshot());
+    assertEquals(T0 + 10, await(hosts.state(a)).orElseThrow().lastSuccess().get(JobKind.BACKUP));
+    assertEquals(0, await(hosts.state(b)).orElseThrow().lastSnapshot());
+  }
+
+  @Test
+  void theLatestRepositoryStatsAreKeptPerHostAndLoadedWithIt() {
+    String a = enroll("a");
+    String b = enroll("b");
+    assertEquals(Optional.empty(), await(hosts.state(a)).orElseThrow().repositoryStats());
+    RepositoryStatsRow first = new RepositoryStatsRow(T0, 12, 5_000_000_000L, 9_000_000_000L);
+    await(hosts.saveRepositoryStats(a, first));
+    assertEquals(Optional.of(first), await(hosts.state(a)).orElseThrow().repositoryStats());
+    RepositoryStatsRow next = new RepositoryStatsRow(T0 + 60_000, 13, 5_100_000_000L, null);
+    await(hosts.saveRepositoryStats(a, next));
+    assertEquals(Optional.of(next), await(hosts.state(a)).orElseThrow().repositoryStats());
+    assertEquals(Optional.empty(), await(hosts.state(b)).orElseThrow().repositoryStats());
+
+    db.close();
+    db = TestDatabases.open(settings);
+    hosts = new HostStore(db);
+    assertEquals(Optional.of(next), await(hosts.state(a)).orElseThrow().repositoryStats());
+  }
+
   void finishJob(String host, JobKind kind, JobStatus status, long at, Long added) {
     String id = UUID.randomUUID().toString();
     await(jobs.start(host, id, kind, at - 1));
@@ -247,14 +282,22 @@ abstract class StoreContract {
   }
 
   @Test
-  void deletingAHostRemovesItsTokensJobsAndAlerts() {
+  void deletingAHostRemovesItsTokensJobsAlertsAndRepositoryStats() {
     HostStore.EnrollmentToken t = await(hosts.createEnrollmentToken(T0, 3_600_000));
     HostStore.Enrolled e = (HostStore.Enrolled) await(hosts.enroll(t.token(), "a", "host-a", T0));
     finishJob("host-a", JobKind.BACKUP, JobStatus.FAILED, T0 + 5, null);
     await(alerts.apply("host-a",
         new AlertChange(List.of(new AlertChange.Raise(AlertKind.BACKUP_FAILED, "f")), Set.of()), T0));
+    await(hosts.saveRepositoryStats("host-a", new RepositoryStatsRow(T0, 1, 2, null)));
     assertTrue(await(hosts.delete("host-a")));
     assertFalse(await(hosts.delete("host-a")));
+    assertEquals(Integer.valueOf(0), db.<Integer>readNow(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM repository_stats");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }));
     assertTrue(await(hosts.hostOfAgentToken(e.agentToken())).isEmpty());
     assertEquals(0, await(jobs.list(null, 10)).size());
     assertEquals(0, await(alerts.list(AlertStore.Filter.ALL, 10)).size());

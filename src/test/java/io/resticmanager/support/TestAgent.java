@@ -130,6 +130,13 @@ public final class TestAgent implements AutoCloseable {
         + "\"total_duration\":1.5,\"snapshot_id\":\"abcdef12\"}}";
   }
 
+  /** A {@code repository.stats} frame; {@code uncompressed} null leaves that field out. */
+  public static String repositoryStats(Instant at, long snapshots, long size, Long uncompressed) {
+    String optional = uncompressed == null ? "" : ",\"total_uncompressed_size_bytes\":" + uncompressed;
+    return "{\"type\":\"repository.stats\",\"collected_at\":\"" + at + "\",\"snapshot_count\":" + snapshots
+        + ",\"total_size_bytes\":" + size + optional + "}";
+  }
+
   /** Sends a started + finished pair and waits for both acks. */
   public void runJob(UUID job, String kind, String status, Instant start, Instant end, long dataAdded)
       throws InterruptedException {
