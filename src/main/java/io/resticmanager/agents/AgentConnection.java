@@ -7,6 +7,7 @@ import io.resticmanager.fleet.HostEntity;
 import io.resticmanager.fleet.HostEntity.JobReply;
 import io.resticmanager.jobs.JobTracker;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
@@ -73,6 +74,9 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
 
   private record Stored(JobReply reply) implements Command {}
 
+  /** The oldest job event handed to the entity may have waited past {@code agents.store-timeout}. */
+  private enum StoreDeadline implements Command { INSTANCE }
+
   /** What the host's entity says, through {@link #link}. */
   private record FromEntity(AgentLink message) implements Command {}
 
@@ -99,7 +103,16 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
   private HostEntity.AgentHello hello;
   private boolean helloReceived;
   private boolean closed;
-  private int inFlight;
+  /** The entity's answers to job events, through one adapter (not an ask per event, which costs a future). */
+  private final ActorRef<JobReply> storedAdapter;
+  /**
+   * Job events handed to the entity and not yet answered ("of job_id"), oldest first: when the first of
+   * them was handed over (nanos) and how many copies (an agent may send one event twice). A reply takes
+   * one copy; the oldest event still here past the store timeout closes the socket.
+   */
+  private final LinkedHashMap<String, Waiting> inFlight = new LinkedHashMap<>();
+  /** Copies of job events handed to the entity and not yet answered, beyond which the stream is not acked. */
+  private int unanswered;
   private ActorRef<StreamAck> withheldAck;
   /** The latest progress report; kept, never answered (CONTRACT §4). */
   private Frame.JobProgress latestProgress;
@@ -126,6 +139,7 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
     this.onHello = onHello;
     this.onStop = onStop;
     this.link = ctx.messageAdapter(AgentLink.class, FromEntity::new);
+    this.storedAdapter = ctx.messageAdapter(JobReply.class, Stored::new);
     timers.startSingleTimer(HelloDeadline.INSTANCE, settings.helloTimeout());
     timers.startSingleTimer(SilenceDeadline.INSTANCE, settings.offlineAfter());
   }
@@ -139,11 +153,9 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
         })
         .onMessage(Inbound.class, this::onInbound)
         .onMessage(Stored.class, this::onStored)
+        .onMessageEquals(StoreDeadline.INSTANCE, this::onStoreDeadline)
         .onMessage(FromEntity.class, m -> onFromEntity(m.message()))
-        .onMessageEquals(Reattach.INSTANCE, () -> {
-          if (helloReceived && !closed) peers.entity().tell(new HostEntity.AgentConnected(hello, link));
-          return this;
-        })
+        .onMessageEquals(Reattach.INSTANCE, this::onReattach)
         .onMessageEquals(HelloDeadline.INSTANCE, () -> helloReceived ? this : close(CLOSE_POLICY, "no hello in time"))
         .onMessageEquals(SilenceDeadline.INSTANCE, () -> close(CLOSE_GOING_AWAY, "silent past the deadline"))
         .onMessageEquals(GoingAway.INSTANCE, () -> close(CLOSE_GOING_AWAY, "server stopping"))
@@ -155,6 +167,23 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
           return this;
         })
         .build();
+  }
+
+  /**
+   * The host's entity started again (after a hand-off, or on another node when its node was lost): say
+   * hello to it, and hand it again the job events still waiting for an answer, which the last incarnation
+   * may never have answered. Storing is idempotent, so a copy the old one did store is only acked again.
+   */
+  private Behavior<Command> onReattach() {
+    if (!helloReceived || closed) return this;
+    peers.entity().tell(new HostEntity.AgentConnected(hello, link));
+    long now = System.nanoTime();
+    for (Waiting w : inFlight.values()) {
+      w.since = now;
+      peers.entity().tell(w.request);
+    }
+    if (!inFlight.isEmpty()) timers.startSingleTimer(StoreDeadline.INSTANCE, settings.storeTimeout());
+    return this;
   }
 
   private Behavior<Command> onFromEntity(AgentLink m) {
@@ -189,7 +218,7 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
         return next;
       }
     }
-    if (inFlight >= MAX_IN_FLIGHT) {
+    if (unanswered >= MAX_IN_FLIGHT) {
       withheldAck = m.ackTo();
     } else {
       m.ackTo().tell(StreamAck.INSTANCE);
@@ -232,9 +261,37 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
 
   /** Hands a job event to the entity; no answer within the store timeout counts as not stored. */
   private void store(UUID jobId, String of, Function<ActorRef<JobReply>, HostEntity.Command> request) {
-    inFlight++;
-    getContext().ask(JobReply.class, peers.entity(), settings.storeTimeout(), request::apply,
-        (reply, failure) -> new Stored(reply != null ? reply : new JobReply(jobId, of, JobReply.Outcome.FAILED, null)));
+    if (inFlight.isEmpty()) timers.startSingleTimer(StoreDeadline.INSTANCE, settings.storeTimeout());
+    HostEntity.Command command = request.apply(storedAdapter);
+    inFlight.computeIfAbsent(of + " " + jobId, k -> new Waiting(System.nanoTime(), command)).copies++;
+    unanswered++;
+    peers.entity().tell(command);
+  }
+
+  /**
+   * The oldest unanswered event has waited past the store timeout (its entity's node was lost, or the
+   * entity is moving): it is not stored as far as anyone here knows, so the socket closes with 1011 and
+   * the agent resends. Otherwise looks again when the oldest one would be due.
+   */
+  private Behavior<Command> onStoreDeadline() {
+    if (inFlight.isEmpty() || closed) return this;
+    long waited = System.nanoTime() - inFlight.values().iterator().next().since;
+    long timeout = settings.storeTimeout().toNanos();
+    if (waited >= timeout) return close(CLOSE_SERVER_ERROR, "no answer from the host's entity in time");
+    timers.startSingleTimer(StoreDeadline.INSTANCE, Duration.ofNanos(timeout - waited));
+    return this;
+  }
+
+  /** A job event waiting for its answer. */
+  private static final class Waiting {
+    long since;
+    final HostEntity.Command request;
+    int copies;
+
+    Waiting(long since, HostEntity.Command request) {
+      this.since = since;
+      this.request = request;
+    }
   }
 
   private static HostEntity.JobEnd end(Frame.JobFinished f) {
@@ -273,12 +330,17 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
   }
 
   private Behavior<Command> onStored(Stored m) {
-    inFlight--;
-    if (withheldAck != null && inFlight < MAX_IN_FLIGHT) {
+    JobReply r = m.reply();
+    String key = r.of() + " " + r.jobId();
+    Waiting w = inFlight.get(key);
+    if (w == null) return this; // answered after the socket closed for want of it
+    if (--w.copies == 0) inFlight.remove(key);
+    unanswered--;
+    if (inFlight.isEmpty()) timers.cancel(StoreDeadline.INSTANCE);
+    if (withheldAck != null && unanswered < MAX_IN_FLIGHT) {
       withheldAck.tell(StreamAck.INSTANCE);
       withheldAck = null;
     }
-    JobReply r = m.reply();
     if (r.recorded() != null) {
       HostEntity.Recorded rec = r.recorded();
       peers.jobTracker().tell(new JobTracker.RecordJobFinished(
