@@ -1,6 +1,7 @@
 package io.resticmanager.bench;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import io.resticmanager.support.TestCerts;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -19,6 +20,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
+import javax.net.ssl.SSLContext;
 
 /**
  * Drives real WebSocket agents on loopback against a real server and reports, as Markdown tables:
@@ -41,14 +45,27 @@ import java.util.zip.GZIPInputStream;
  * throughput run with {@code --throughput-agents} of them) and a large one (the largest of
  * {@code --idle-levels}: heap per connection at each level, then {@code /metrics} at that size). With
  * {@code --url} it targets a running server instead (then heap needs {@code --server-pid}).
+ *
+ * <p>{@code --transports} repeats all of it per entry, each time with new servers: {@code plain} (HTTP and
+ * WS, the default) or {@code tls} (HTTPS and WSS; the server gets a certificate for 127.0.0.1 from a CA
+ * made for this run, which the agents, the enrolment client and the scraper trust and nothing else). With
+ * more than one round the report ends with the rounds side by side and the ratios TLS / plain.
  */
 public final class LoadTool {
   private static final Pattern FIELD = Pattern.compile("\"(host_id|agent_token|token)\"\\s*:\\s*\"([^\"]+)\"");
 
   private final Map<String, String> opts;
   private final StringBuilder report = new StringBuilder();
+  private final List<String> transports;
+  /** The certificate pair of {@code tls} rounds' servers; null without such rounds. */
+  private final TestCerts.Pair serverPair;
+  /**
+   * What every client of this run trusts for HTTPS: the run's CA, or {@code --ca-file}; a session cache per
+   * connection, so that every handshake is a full one. Null without TLS.
+   */
+  private final SSLContext trust;
   private final List<HttpClient> wsClients = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http;
   private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "load-heartbeats");
     t.setDaemon(true);
@@ -56,10 +73,35 @@ public final class LoadTool {
   });
   private final List<LoadAgent> live = new ArrayList<>();
   private final AtomicInteger hostSeq = new AtomicInteger();
+  private final List<Round> rounds = new ArrayList<>();
+  private Round round;
 
-  private LoadTool(Map<String, String> opts) {
+  private LoadTool(Map<String, String> opts) throws IOException {
     this.opts = opts;
-    for (int i = 0; i < 4; i++) wsClients.add(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build());
+    if (opts.containsKey("url")) {
+      if (opts.containsKey("transports")) throw new IllegalArgumentException("--transports starts servers: not with --url");
+      boolean https = URI.create(opts.get("url")).getScheme().equals("https");
+      if (https && !opts.containsKey("ca-file")) throw new IllegalArgumentException("an https --url needs --ca-file");
+      transports = List.of(https ? "tls" : "plain");
+      serverPair = null;
+      trust = https ? SessionPerEngine.create(TestCerts.trustManagers(Path.of(opts.get("ca-file")))) : null;
+    } else {
+      transports = List.of(opt("transports", "plain").split(","));
+      for (String t : transports) {
+        if (!t.equals("plain") && !t.equals("tls")) throw new IllegalArgumentException("transport " + t + ": plain or tls");
+      }
+      if (transports.contains("tls")) {
+        TestCerts.Alg alg = TestCerts.Alg.valueOf(opt("tls-key", "ec").toUpperCase(Locale.ROOT));
+        TestCerts ca = TestCerts.authority(Files.createTempDirectory("rm-load-tls-"), "load");
+        serverPair = ca.server(alg);
+        trust = SessionPerEngine.create(TestCerts.trustManagers(ca.caCert()));
+      } else {
+        serverPair = null;
+        trust = null;
+      }
+    }
+    http = client(Duration.ofSeconds(10));
+    for (int i = 0; i < 4; i++) wsClients.add(client(Duration.ofSeconds(30)));
     AtomicLong tick = new AtomicLong();
     // Each agent sends a heartbeat every 25 s, well inside the server's 90 s silence deadline.
     heartbeats.scheduleAtFixedRate(() -> {
@@ -84,11 +126,15 @@ public final class LoadTool {
               --throughput-agents=100 --in-flight=8 --warmup-seconds=5 --seconds=20
               --scrapes=100 --gzip-scrapes=100
               --scrape-client=raw                   raw: a lean keep-alive reader (Scraper); jdk: java.net.http
+              --transports=plain                    a round of the scenarios per entry, new servers each:
+                                                    plain (HTTP, WS) or tls (HTTPS, WSS), e.g. plain,tls,plain,tls
+              --tls-key=ec                          the tls rounds' server key: ec (P-256) or rsa (2048 bits)
               --server-jar=target/restic-manager.jar --server-heap=1g --data-dir=<temp dir>
               --server-jvm-args="-XX:StartFlightRecording=filename=/tmp/{name}.jfr"   extra JVM options of the server
               --histogram=true                      class histogram diff of the server at the largest idle level
               --histogram-out=FILE                  the whole diff (instances and bytes per connection, class)
               --url=http://127.0.0.1:8080 --admin-token=T --metrics-token=T --server-pid=PID   target a running server
+              --ca-file=PEM                         what to trust for an https --url
               --hold-seconds=N                      keep the large fleet up N s (max 1800) for manual probes
               --out=FILE                            also write the Markdown report there""");
         return;
@@ -113,6 +159,12 @@ public final class LoadTool {
     return Integer.parseInt(opt(name, Integer.toString(dflt)));
   }
 
+  private HttpClient client(Duration connectTimeout) {
+    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(connectTimeout);
+    if (trust != null) b.sslContext(trust);
+    return b.build();
+  }
+
   private void run() throws Exception {
     List<String> scenarios = Arrays.asList(opt("scenarios", "idle,throughput,metrics").split(","));
     int[] idleLevels = Arrays.stream(opt("idle-levels", "1000,5000,10000").split(",")).mapToInt(Integer::parseInt)
@@ -123,7 +175,30 @@ public final class LoadTool {
     line("");
     line("- machine: " + Runtime.getRuntime().availableProcessors() + " cores, Java " + System.getProperty("java.version")
         + ", load tool fd limit " + fdLimit);
-    line("- options: " + new java.util.TreeMap<>(opts));
+    line("- options: " + new TreeMap<>(opts));
+    if (serverPair != null) {
+      line("- TLS rounds: a server certificate for 127.0.0.1 with an "
+          + (opt("tls-key", "ec").equalsIgnoreCase("rsa") ? "RSA 2048" : "EC P-256") + " key from an RSA CA made for this run;"
+          + " every connection makes a full handshake (no session resumed)");
+    }
+    for (String transport : transports) {
+      round = new Round(rounds.size() + 1, transport);
+      rounds.add(round);
+      if (transports.size() > 1) {
+        line("");
+        line("# Round " + round.number + " of " + transports.size() + ": " + round.label());
+        progress("round " + round.number + " of " + transports.size() + ": " + round.label());
+      }
+      runRound(scenarios, idleLevels, small, fdLimit);
+    }
+    if (rounds.size() > 1) compareRounds();
+    String out = opts.get("out");
+    if (out != null) Files.writeString(Path.of(out), report);
+    System.out.println();
+    System.out.println(report);
+  }
+
+  private void runRound(List<String> scenarios, int[] idleLevels, int small, long fdLimit) throws Exception {
     if (scenarios.contains("metrics") || scenarios.contains("throughput")) {
       try (ServerUnderTest server = server("small")) {
         List<LoadAgent> agents = enrollAndConnect(server, small);
@@ -148,18 +223,15 @@ public final class LoadTool {
         disconnect(agents);
       }
     }
-    String out = opts.get("out");
-    if (out != null) Files.writeString(Path.of(out), report);
-    System.out.println();
-    System.out.println(report);
   }
 
-  private ServerUnderTest server(String name) throws Exception {
+  private ServerUnderTest server(String fleet) throws Exception {
     hostSeq.set(0);
     if (opts.containsKey("url")) {
       return ServerUnderTest.target(URI.create(opt("url", "")), opt("admin-token", ""), opt("metrics-token", ""),
-          Long.parseLong(opt("server-pid", "0")));
+          trust, Long.parseLong(opt("server-pid", "0")));
     }
+    String name = transports.size() == 1 ? fleet : fleet + "-" + round.number + "-" + round.transport;
     Path dataDir = opts.containsKey("data-dir")
         ? Path.of(opt("data-dir", "")).resolve(name)
         : Files.createTempDirectory("rm-load-" + name + "-");
@@ -167,7 +239,8 @@ public final class LoadTool {
     List<String> jvm = new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap));
     String extra = opt("server-jvm-args", "");
     if (!extra.isBlank()) jvm.addAll(Arrays.asList(extra.replace("{name}", name).trim().split("\\s+")));
-    ServerUnderTest s = ServerUnderTest.spawn(Path.of(opt("server-jar", "target/restic-manager.jar")), dataDir, jvm);
+    ServerUnderTest s = ServerUnderTest.spawn(Path.of(opt("server-jar", "target/restic-manager.jar")), dataDir, jvm,
+        round.tls() ? serverPair : null, trust);
     progress("server " + name + " up at " + s.base + " (data " + dataDir + ", heap " + heap + ")");
     return s;
   }
@@ -211,8 +284,15 @@ public final class LoadTool {
     throw new IllegalStateException("no " + name + " in " + json);
   }
 
-  /** Opens a WebSocket per host and completes the hello/welcome exchange, 100 handshakes in flight. */
-  private List<LoadAgent> connect(ServerUnderTest server, List<String[]> hosts) throws Exception {
+  /** Agents connected by one {@link #connect}, the wall time it took and the CPU the server spent meanwhile. */
+  private record Connected(List<LoadAgent> agents, double seconds, double serverCpuSeconds) {}
+
+  /**
+   * Opens a WebSocket per host and completes the hello/welcome exchange, 100 handshakes (TCP, TLS when the
+   * server speaks it, the WebSocket upgrade, hello and welcome) in flight.
+   */
+  private Connected connect(ServerUnderTest server, List<String[]> hosts) throws Exception {
+    long[] cpu0 = cpuTicks(server);
     long t0 = System.nanoTime();
     Semaphore window = new Semaphore(100);
     List<LoadAgent> agents = new ArrayList<>(hosts.size());
@@ -234,12 +314,15 @@ public final class LoadTool {
       all.add(f);
     }
     for (CompletableFuture<Void> f : all) f.get(120, TimeUnit.SECONDS);
-    progress(String.format("connected %d agents in %.1f s", hosts.size(), (System.nanoTime() - t0) / 1e9));
-    return agents;
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    long[] cpu1 = cpuTicks(server);
+    double cpu = cpu0 == null || cpu1 == null ? Double.NaN : (cpu1[0] - cpu0[0]) / 100.0;
+    progress(String.format(Locale.ROOT, "connected %d agents in %.1f s, server CPU %.1f s", hosts.size(), seconds, cpu));
+    return new Connected(agents, seconds, cpu);
   }
 
   private List<LoadAgent> enrollAndConnect(ServerUnderTest server, int n) throws Exception {
-    return connect(server, enroll(server, n));
+    return connect(server, enroll(server, n)).agents();
   }
 
   private void disconnect(List<LoadAgent> agents) {
@@ -268,8 +351,13 @@ public final class LoadTool {
     line("");
     line("| agents connected | heap after GC (MiB) | delta (MiB) | per connection (KiB) | goal |");
     line("|---:|---:|---:|---:|---|");
+    double connectSeconds = 0;
+    double connectCpu = 0;
     for (int level : levels) {
-      agents.addAll(connect(server, hosts.subList(agents.size(), level)));
+      Connected step = connect(server, hosts.subList(agents.size(), level));
+      agents.addAll(step.agents());
+      connectSeconds += step.seconds();
+      connectCpu += step.serverCpuSeconds();
       Thread.sleep(2000);
       if (!heap) {
         line("| " + level + " | n/a (no server pid) | | | ≤ 50 KiB |");
@@ -277,10 +365,17 @@ public final class LoadTool {
       }
       long used = server.heapUsedAfterGc();
       double perConn = (used - base) / 1024.0 / level;
+      round.heapPerConnectionKiB = perConn;
       line(String.format(Locale.ROOT, "| %,d | %.1f | %.1f | %.1f | ≤ 50 KiB: %s |", level, used / 1048576.0,
           (used - base) / 1048576.0, perConn, perConn <= 50 ? "met" : "missed"));
       progress(String.format(Locale.ROOT, "%d connected: %.1f KiB per connection", level, perConn));
     }
+    line("");
+    line(String.format(Locale.ROOT, "Connecting the %,d agents (100 at a time, over %s) took %.1f s, and the server %.1f s"
+        + " of CPU: %.0f µs per agent.", max, round.tls() ? "TLS" : "plain TCP", connectSeconds, connectCpu,
+        connectCpu * 1e6 / max));
+    round.connectSeconds = connectSeconds;
+    round.connectCpuSeconds = connectCpu;
     line("");
     line("Agent connections closed by the server while measuring: " + (LoadAgent.CLOSED.get() - closedBefore) + ".");
     if (histogram) {
@@ -389,14 +484,17 @@ public final class LoadTool {
     line("| acked job.finished/s | ack p50 (ms) | ack p99 (ms) | ack max (ms) | error frames | server CPU (cores) |"
         + " server CPU per job (µs) | load tool CPU (cores) | goal |");
     line("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-    String cpu = cpu0 == null || cpu1 == null ? "n/a"
-        : String.format(Locale.ROOT, "%.2f", (cpu1[0] - cpu0[0]) / 100.0 / ((cpu1[1] - cpu0[1]) / 1e9));
-    String perJob = cpu0 == null || cpu1 == null || rate == 0 ? "n/a"
-        : String.format(Locale.ROOT, "%.0f", (cpu1[0] - cpu0[0]) * 10_000.0 / (rate * ((cpu1[1] - cpu0[1]) / 1e9)));
-    String self = String.format(Locale.ROOT, "%.2f", (selfCpu1 - selfCpu0) / (double) (wall1 - wall0));
-    line(String.format(Locale.ROOT, "| %,.0f | %.1f | %.1f | %.1f | %d | %s | %s | %s | ≥ 5,000/s: %s |", rate,
+    double cores = cpu0 == null || cpu1 == null ? Double.NaN
+        : (cpu1[0] - cpu0[0]) / 100.0 / ((cpu1[1] - cpu0[1]) / 1e9);
+    double perJob = rate == 0 ? Double.NaN : cores * 1e6 / rate;
+    double self = (selfCpu1 - selfCpu0) / (double) (wall1 - wall0);
+    round.ackedPerSecond = rate;
+    round.cpuPerJobMicros = perJob;
+    round.loadToolCores = self;
+    line(String.format(Locale.ROOT, "| %,.0f | %.1f | %.1f | %.1f | %d | %s | %s | %.2f | ≥ 5,000/s: %s |", rate,
         latencies.percentileMillis(50), latencies.percentileMillis(99), latencies.maxMillis(),
-        LoadAgent.ERRORS.get() - errorsBefore, cpu, perJob, self, rate >= 5000 ? "met" : "missed"));
+        LoadAgent.ERRORS.get() - errorsBefore, orNa("%.2f", cores), orNa("%.0f", perJob), self,
+        rate >= 5000 ? "met" : "missed"));
     progress(String.format(Locale.ROOT, "throughput %.0f acked job.finished/s", rate));
   }
 
@@ -432,6 +530,10 @@ public final class LoadTool {
     line("|---|---:|---:|---:|---:|---:|---|");
     scrapeRow(server, hosts, scrapes, false);
     if (gzipScrapes > 0) scrapeRow(server, hosts, gzipScrapes, true);
+    if (round.tlsSession != null) {
+      line("");
+      line("Over " + round.tlsSession + "; each row's connection made its handshake before its warm-up scrapes.");
+    }
   }
 
   private void scrapeRow(ServerUnderTest server, int hosts, int n, boolean gzip) throws Exception {
@@ -443,7 +545,7 @@ public final class LoadTool {
     Latencies latencies = new Latencies();
     List<long[]> slowest = new ArrayList<>();
     long bytes = 0;
-    try (Scraper scraper = new Scraper(server.base, server.metricsToken)) {
+    try (Scraper scraper = new Scraper(server.base, server.metricsToken, server.trust)) {
       int warmup = Math.max(5, n / 10);
       for (int i = -warmup; i < n; i++) {
         int status;
@@ -467,8 +569,12 @@ public final class LoadTool {
           if (slowest.size() > 3) slowest.remove(3);
         }
       }
+      if (scraper.tlsSession() != null) round.tlsSession = scraper.tlsSession();
     }
     double p99 = latencies.percentileMillis(99);
+    double[] row = round.scrapes.computeIfAbsent(hosts, h -> new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN});
+    row[gzip ? 2 : 0] = latencies.percentileMillis(50);
+    row[gzip ? 3 : 1] = p99;
     line(String.format(Locale.ROOT, "| %s | %d | %,d | %.1f | %.1f | %.1f | %s |", gzip ? "gzip" : "identity", n, bytes,
         latencies.percentileMillis(50), p99, latencies.maxMillis(),
         hosts < 10_000 ? "" : p99 <= 50 ? "met" : "missed"));
@@ -509,6 +615,94 @@ public final class LoadTool {
   }
 
   // ------------------------------------------------------------------------------------------ output
+
+  /** What one round measured, for {@link #compareRounds}; NaN where its scenarios did not measure it. */
+  private static final class Round {
+    private static final String[] COLUMNS = {"connect (s)", "server CPU connecting (s)", "heap per connection (KiB)",
+        "acked job.finished/s", "server CPU per job (µs)", "load tool CPU (cores)", "identity p50 (ms)",
+        "identity p99 (ms)", "gzip p50 (ms)", "gzip p99 (ms)"};
+    private static final String[] FORMATS = {"%.1f", "%.1f", "%.1f", "%,.0f", "%.0f", "%.2f", "%.1f", "%.1f", "%.1f",
+        "%.1f"};
+
+    final int number;
+    final String transport;
+    /** Connecting the large fleet's agents (all steps of the idle levels), and the heap at the largest level. */
+    double connectSeconds = Double.NaN;
+    double connectCpuSeconds = Double.NaN;
+    double heapPerConnectionKiB = Double.NaN;
+    double ackedPerSecond = Double.NaN;
+    double cpuPerJobMicros = Double.NaN;
+    double loadToolCores = Double.NaN;
+    /** /metrics p50 and p99 of identity, then of gzip, in ms, by fleet size. */
+    final TreeMap<Integer, double[]> scrapes = new TreeMap<>();
+    /** The protocol and cipher suite the scraper's connection negotiated; null for plain. */
+    String tlsSession;
+
+    Round(int number, String transport) {
+      this.number = number;
+      this.transport = transport;
+    }
+
+    boolean tls() {
+      return transport.equals("tls");
+    }
+
+    String label() {
+      return tls() ? "TLS (HTTPS, WSS)" : "plain (HTTP, WS)";
+    }
+
+    /** In the order of {@link #COLUMNS}; the scrapes at {@code hosts}. */
+    double[] values(int hosts) {
+      double[] s = scrapes.getOrDefault(hosts, new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN});
+      return new double[] {connectSeconds, connectCpuSeconds, heapPerConnectionKiB, ackedPerSecond, cpuPerJobMicros,
+          loadToolCores, s[0], s[1], s[2], s[3]};
+    }
+  }
+
+  /** The rounds side by side, each transport's mean over its rounds, and the ratio of the means TLS / plain. */
+  private void compareRounds() {
+    int hosts = rounds.stream().filter(r -> !r.scrapes.isEmpty()).mapToInt(r -> r.scrapes.lastKey()).max().orElse(0);
+    line("");
+    line("# TLS against plain HTTP");
+    line("");
+    line("Connecting: the large fleet's agents, 100 handshakes in flight."
+        + (hosts > 0 ? String.format(" /metrics: at %,d hosts.", hosts) : "") + " n/a: not measured by the scenarios run.");
+    line("");
+    line("| round | transport | " + String.join(" | ", Round.COLUMNS) + " |");
+    line("|---:|---|" + "---:|".repeat(Round.COLUMNS.length));
+    Map<String, double[]> sums = new TreeMap<>();
+    Map<String, Integer> counts = new TreeMap<>();
+    for (Round r : rounds) {
+      double[] v = r.values(hosts);
+      line("| " + r.number + " | " + r.transport + " | " + cells(v, Round.FORMATS) + " |");
+      double[] sum = sums.computeIfAbsent(r.transport, t -> new double[Round.COLUMNS.length]);
+      for (int i = 0; i < v.length; i++) sum[i] += v[i];
+      counts.merge(r.transport, 1, Integer::sum);
+    }
+    for (Map.Entry<String, double[]> e : sums.entrySet()) {
+      for (int i = 0; i < e.getValue().length; i++) e.getValue()[i] /= counts.get(e.getKey());
+      line("| mean | " + e.getKey() + " | " + cells(e.getValue(), Round.FORMATS) + " |");
+    }
+    if (sums.size() == 2) {
+      double[] ratio = new double[Round.COLUMNS.length];
+      for (int i = 0; i < ratio.length; i++) ratio[i] = sums.get("tls")[i] / sums.get("plain")[i];
+      String[] formats = new String[ratio.length];
+      Arrays.fill(formats, "%.2f");
+      line("| **TLS / plain** | | " + cells(ratio, formats) + " |");
+    }
+    rounds.stream().map(r -> r.tlsSession).filter(Objects::nonNull).distinct()
+        .forEach(t -> line("\nTLS rounds' scraper connections: " + t + "."));
+  }
+
+  private static String cells(double[] values, String[] formats) {
+    List<String> cells = new ArrayList<>();
+    for (int i = 0; i < values.length; i++) cells.add(orNa(formats[i], values[i]));
+    return String.join(" | ", cells);
+  }
+
+  private static String orNa(String format, double value) {
+    return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, format, value);
+  }
 
   private void line(String s) {
     report.append(s).append('\n');

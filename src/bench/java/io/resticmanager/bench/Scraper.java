@@ -9,6 +9,9 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A {@code GET /metrics} client for the load tool that, like a Prometheus server, is a lean reader of the
@@ -19,10 +22,13 @@ import java.util.Locale;
  * <p>Understands {@code Content-Length} and {@code Transfer-Encoding: chunked} bodies, and nothing else it
  * does not need (no redirects, no {@code 1xx}). {@link #scrape} returns the body bytes as sent (compressed
  * when gzip was asked for); with {@code keep} set it also returns them, for a check of what was read.
+ * An {@code https} base is spoken over an {@link SSLSocket} of the given context, the host name verified
+ * as an HTTPS client does; the handshake happens when the connection opens, before the first request.
  * Not thread-safe.
  */
 final class Scraper implements AutoCloseable {
   private final InetSocketAddress address;
+  private final SSLContext tls;
   private final byte[] request;
   private final byte[] gzipRequest;
   private final byte[] buffer = new byte[64 * 1024];
@@ -35,8 +41,10 @@ final class Scraper implements AutoCloseable {
   /** The status and body of one response; {@code body} is null unless it was kept. */
   record Response(int status, long bodyBytes, boolean gzipped, byte[] body) {}
 
-  Scraper(URI base, String metricsToken) {
+  /** {@code tls}: the client context for an {@code https} base; unused (may be null) for {@code http}. */
+  Scraper(URI base, String metricsToken, SSLContext tls) {
     this.address = new InetSocketAddress(base.getHost(), base.getPort());
+    this.tls = base.getScheme().equals("https") ? tls : null;
     String head = "GET /metrics HTTP/1.1\r\nHost: " + base.getHost() + ":" + base.getPort()
         + "\r\nAuthorization: Bearer " + metricsToken + "\r\n";
     this.request = (head + "\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -93,10 +101,25 @@ final class Scraper implements AutoCloseable {
     socket.setTcpNoDelay(true);
     socket.connect(address, 10_000);
     socket.setSoTimeout(30_000);
+    if (tls != null) {
+      SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(socket, address.getHostString(),
+          address.getPort(), true);
+      SSLParameters params = ssl.getSSLParameters();
+      params.setEndpointIdentificationAlgorithm("HTTPS");
+      ssl.setSSLParameters(params);
+      ssl.startHandshake();
+      socket = ssl;
+    }
     in = socket.getInputStream();
     out = socket.getOutputStream();
     pos = 0;
     limit = 0;
+  }
+
+  /** The open connection's TLS protocol and cipher suite ({@code TLSv1.3 TLS_AES_256_GCM_SHA384}); null for plain. */
+  String tlsSession() {
+    return socket instanceof SSLSocket ssl
+        ? ssl.getSession().getProtocol() + " " + ssl.getSession().getCipherSuite() : null;
   }
 
   private static String chunkSize(String line) {

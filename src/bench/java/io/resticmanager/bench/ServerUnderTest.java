@@ -1,5 +1,6 @@
 package io.resticmanager.bench;
 
+import io.resticmanager.support.TestCerts;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -17,12 +18,15 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
  * The server the load tool drives: either a child JVM it starts ({@code java -jar restic-manager.jar
  * serve} on a fresh data dir and a free loopback port, stopped with SIGTERM at the end) or one already
  * running at a given URL. Heap is read with {@code jcmd} after forced full GCs, so it needs the server's
- * pid (known for a child; {@code --server-pid} otherwise).
+ * pid (known for a child; {@code --server-pid} otherwise). A child given a certificate pair speaks only
+ * HTTPS and WSS ({@code RM_TLS_CERT_FILE}, {@code RM_TLS_KEY_FILE}); its clients trust it through
+ * {@link #trust}.
  */
 final class ServerUnderTest implements AutoCloseable {
   /** G1 and Parallel: "total 1048576K, used 20480K"; ZGC: "used 40M, capacity"; Shenandoah: "16943K used". */
@@ -31,21 +35,29 @@ final class ServerUnderTest implements AutoCloseable {
   final URI base;
   final String adminToken;
   final String metricsToken;
+  /** The client context that trusts an {@code https} server's certificate; null for {@code http}. */
+  final SSLContext trust;
   private final Process process;
   private final long pid;
   final Path log;
 
-  private ServerUnderTest(URI base, String adminToken, String metricsToken, Process process, long pid, Path log) {
+  private ServerUnderTest(URI base, String adminToken, String metricsToken, SSLContext trust, Process process, long pid,
+      Path log) {
     this.base = base;
     this.adminToken = adminToken;
     this.metricsToken = metricsToken;
+    this.trust = trust;
     this.process = process;
     this.pid = pid;
     this.log = log;
   }
 
-  /** Starts {@code java [jvmArgs] -jar jar serve} on a fresh data dir; waits until /healthz answers. */
-  static ServerUnderTest spawn(Path jar, Path dataDir, List<String> jvmArgs) throws Exception {
+  /**
+   * Starts {@code java [jvmArgs] -jar jar serve} on a fresh data dir; waits until /healthz answers. With a
+   * {@code tls} pair (PEM files for 127.0.0.1) it serves HTTPS, and {@code trust} must trust that pair.
+   */
+  static ServerUnderTest spawn(Path jar, Path dataDir, List<String> jvmArgs, TestCerts.Pair tls, SSLContext trust)
+      throws Exception {
     Files.createDirectories(dataDir);
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
@@ -66,22 +78,30 @@ final class ServerUnderTest implements AutoCloseable {
     env.put("RM_DATA_DIR", dataDir.toString());
     env.put("RM_ADMIN_TOKEN", admin);
     env.put("RM_METRICS_TOKEN", metrics);
+    if (tls != null) {
+      env.put("RM_TLS_CERT_FILE", tls.cert().toString());
+      env.put("RM_TLS_KEY_FILE", tls.key().toString());
+    }
     Path log = dataDir.resolve("server.log");
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     Process p = pb.start();
-    ServerUnderTest s = new ServerUnderTest(URI.create("http://127.0.0.1:" + port), admin, metrics, p, p.pid(), log);
+    ServerUnderTest s = new ServerUnderTest(URI.create((tls != null ? "https" : "http") + "://127.0.0.1:" + port),
+        admin, metrics, tls != null ? trust : null, p, p.pid(), log);
     s.awaitHealthy(Duration.ofSeconds(90));
     return s;
   }
 
-  static ServerUnderTest target(URI base, String adminToken, String metricsToken, long pid) throws Exception {
-    ServerUnderTest s = new ServerUnderTest(base, adminToken, metricsToken, null, pid, null);
+  static ServerUnderTest target(URI base, String adminToken, String metricsToken, SSLContext trust, long pid)
+      throws Exception {
+    ServerUnderTest s = new ServerUnderTest(base, adminToken, metricsToken, trust, null, pid, null);
     s.awaitHealthy(Duration.ofSeconds(30));
     return s;
   }
 
   private void awaitHealthy(Duration timeout) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
+    HttpClient.Builder builder = HttpClient.newBuilder();
+    if (trust != null) builder.sslContext(trust);
+    HttpClient http = builder.build();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (process != null && !process.isAlive()) {
@@ -100,7 +120,8 @@ final class ServerUnderTest implements AutoCloseable {
   }
 
   URI wsUri() {
-    return URI.create("ws://" + base.getHost() + ":" + base.getPort() + "/api/v1/agents/ws");
+    String scheme = base.getScheme().equals("https") ? "wss://" : "ws://";
+    return URI.create(scheme + base.getHost() + ":" + base.getPort() + "/api/v1/agents/ws");
   }
 
   long pid() {

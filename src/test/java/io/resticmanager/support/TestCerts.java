@@ -16,6 +16,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -136,6 +137,17 @@ public final class TestCerts {
    * whole chain) and nothing else.
    */
   public static SSLContext trusting(Path pem) throws IOException {
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, trustManagers(pem), null);
+      return context;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException("cannot trust " + pem, e);
+    }
+  }
+
+  /** Trust managers that trust the certificates in {@code pem} and nothing else. */
+  public static TrustManager[] trustManagers(Path pem) throws IOException {
     try (InputStream in = Files.newInputStream(pem)) {
       KeyStore trust = KeyStore.getInstance("PKCS12");
       trust.load(null, null);
@@ -145,9 +157,7 @@ public final class TestCerts {
       }
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust);
-      SSLContext context = SSLContext.getInstance("TLS");
-      context.init(null, tmf.getTrustManagers(), null);
-      return context;
+      return tmf.getTrustManagers();
     } catch (java.security.GeneralSecurityException e) {
       throw new IOException("cannot trust " + pem, e);
     }
