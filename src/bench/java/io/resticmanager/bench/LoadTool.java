@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -130,6 +131,7 @@ public final class LoadTool {
                                                     plain (HTTP, WS) or tls (HTTPS, WSS), e.g. plain,tls,plain,tls
               --tls-key=ec                          the tls rounds' server key: ec (P-256) or rsa (2048 bits)
               --server-jar=target/restic-manager.jar --server-heap=1g --data-dir=<temp dir>
+              --server-java=<this JVM's java>       the java binary that runs the server (its jcmd reads the heap)
               --server-jvm-args="-XX:StartFlightRecording=filename=/tmp/{name}.jfr"   extra JVM options of the server
               --histogram=true                      class histogram diff of the server at the largest idle level
               --histogram-out=FILE                  the whole diff (instances and bytes per connection, class)
@@ -201,12 +203,17 @@ public final class LoadTool {
   private void runRound(List<String> scenarios, int[] idleLevels, int small, long fdLimit) throws Exception {
     if (scenarios.contains("metrics") || scenarios.contains("throughput")) {
       try (ServerUnderTest server = server("small")) {
-        List<LoadAgent> agents = enrollAndConnect(server, small);
+        List<LoadAgent> agents = enrollAndConnect(List.of(server), small);
         if (scenarios.contains("metrics")) {
           populate(agents);
-          metrics(server, small);
+          round.scrapes.put(small, metrics(server, fleetOf(small), small));
         }
-        if (scenarios.contains("throughput")) throughput(server, agents);
+        if (scenarios.contains("throughput")) {
+          Throughput t = throughput(List.of(server), agents, "SQLite, synchronous=FULL");
+          round.ackedPerSecond = t.rate();
+          round.cpuPerJobMicros = t.cpuPerJobMicros();
+          round.loadToolCores = t.loadToolCores();
+        }
         disconnect(agents);
       }
     }
@@ -217,12 +224,16 @@ public final class LoadTool {
         List<LoadAgent> agents = idle(server, scenarios.contains("idle") ? idleLevels : new int[] {large});
         if (scenarios.contains("metrics") && large != small) {
           populate(agents);
-          metrics(server, large);
+          round.scrapes.put(large, metrics(server, fleetOf(large), large));
         }
         hold(server);
         disconnect(agents);
       }
     }
+  }
+
+  private static String fleetOf(int hosts) {
+    return String.format(Locale.ROOT, "with %,d hosts", hosts);
   }
 
   private ServerUnderTest server(String fleet) throws Exception {
@@ -231,7 +242,14 @@ public final class LoadTool {
       return ServerUnderTest.target(URI.create(opt("url", "")), opt("admin-token", ""), opt("metrics-token", ""),
           trust, Long.parseLong(opt("server-pid", "0")));
     }
-    String name = transports.size() == 1 ? fleet : fleet + "-" + round.number + "-" + round.transport;
+    return spawn(transports.size() == 1 ? fleet : fleet + "-" + round.number + "-" + round.transport, Map.of());
+  }
+
+  /**
+   * A child server on a fresh data dir, {@code env} laid over its variables; {@code name} names the data dir
+   * and is the {@code {name}} of {@code --server-jvm-args}.
+   */
+  private ServerUnderTest spawn(String name, Map<String, String> env) throws Exception {
     Path dataDir = opts.containsKey("data-dir")
         ? Path.of(opt("data-dir", "")).resolve(name)
         : Files.createTempDirectory("rm-load-" + name + "-");
@@ -239,22 +257,24 @@ public final class LoadTool {
     List<String> jvm = new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap));
     String extra = opt("server-jvm-args", "");
     if (!extra.isBlank()) jvm.addAll(Arrays.asList(extra.replace("{name}", name).trim().split("\\s+")));
-    ServerUnderTest s = ServerUnderTest.spawn(Path.of(opt("server-jar", "target/restic-manager.jar")), dataDir, jvm,
-        round.tls() ? serverPair : null, trust);
+    Path java = Path.of(opt("server-java", Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    ServerUnderTest s = ServerUnderTest.spawn(java, Path.of(opt("server-jar", "target/restic-manager.jar")), dataDir,
+        jvm, env, round.tls() ? serverPair : null, trust);
     progress("server " + name + " up at " + s.base + " (data " + dataDir + ", heap " + heap + ")");
     return s;
   }
 
   // ------------------------------------------------------------------------------------------ enrolment
 
-  /** Enrolls {@code n} new hosts through the real API, 16 requests in flight. */
-  private List<String[]> enroll(ServerUnderTest server, int n) throws Exception {
+  /** Enrolls {@code n} new hosts through the real API, 16 requests in flight, round-robin over {@code nodes}. */
+  private List<String[]> enroll(List<ServerUnderTest> nodes, int n) throws Exception {
     long t0 = System.nanoTime();
     Semaphore window = new Semaphore(16);
     List<CompletableFuture<String[]>> all = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       window.acquire();
       String hostname = String.format("host-%05d.backup.example.net", hostSeq.getAndIncrement());
+      ServerUnderTest server = nodes.get(i % nodes.size());
       CompletableFuture<String[]> f = post(server, "/api/v1/enrollment-tokens", server.adminToken, "{\"ttl_seconds\":3600}", 201)
           .thenCompose(body -> post(server, "/api/v1/agents/enroll", null,
               "{\"enrollment_token\":\"" + field(body, "token") + "\",\"hostname\":\"" + hostname + "\"}", 201))
@@ -289,10 +309,12 @@ public final class LoadTool {
 
   /**
    * Opens a WebSocket per host and completes the hello/welcome exchange, 100 handshakes (TCP, TLS when the
-   * server speaks it, the WebSocket upgrade, hello and welcome) in flight.
+   * server speaks it, the WebSocket upgrade, hello and welcome) in flight. Agent {@code i} connects to node
+   * {@code i % nodes.size()}.
    */
-  private Connected connect(ServerUnderTest server, List<String[]> hosts) throws Exception {
-    long[] cpu0 = cpuTicks(server);
+  private Connected connect(List<ServerUnderTest> nodes, List<String[]> hosts) throws Exception {
+    long[] cpu0 = cpuTicks(nodes);
+    List<URI> endpoints = nodes.stream().map(ServerUnderTest::wsUri).toList();
     long t0 = System.nanoTime();
     Semaphore window = new Semaphore(100);
     List<LoadAgent> agents = new ArrayList<>(hosts.size());
@@ -300,7 +322,7 @@ public final class LoadTool {
     for (int i = 0; i < hosts.size(); i++) {
       window.acquire();
       LoadAgent a = new LoadAgent(hosts.get(i)[0], hosts.get(i)[1]);
-      CompletableFuture<Void> f = a.connect(wsClients.get(i % wsClients.size()), server.wsUri());
+      CompletableFuture<Void> f = a.connect(wsClients.get(i % wsClients.size()), endpoints.get(i % endpoints.size()));
       f.whenComplete((r, e) -> {
         window.release();
         // Heartbeats start at once: connecting 10,000 agents can take longer than the 90 s deadline.
@@ -315,59 +337,78 @@ public final class LoadTool {
     }
     for (CompletableFuture<Void> f : all) f.get(120, TimeUnit.SECONDS);
     double seconds = (System.nanoTime() - t0) / 1e9;
-    long[] cpu1 = cpuTicks(server);
+    long[] cpu1 = cpuTicks(nodes);
     double cpu = cpu0 == null || cpu1 == null ? Double.NaN : (cpu1[0] - cpu0[0]) / 100.0;
     progress(String.format(Locale.ROOT, "connected %d agents in %.1f s, server CPU %.1f s", hosts.size(), seconds, cpu));
     return new Connected(agents, seconds, cpu);
   }
 
-  private List<LoadAgent> enrollAndConnect(ServerUnderTest server, int n) throws Exception {
-    return connect(server, enroll(server, n)).agents();
+  private List<LoadAgent> enrollAndConnect(List<ServerUnderTest> nodes, int n) throws Exception {
+    return connect(nodes, enroll(nodes, n)).agents();
   }
 
   private void disconnect(List<LoadAgent> agents) {
     synchronized (live) {
-      live.removeAll(new java.util.HashSet<>(agents));
+      live.removeAll(new HashSet<>(agents));
     }
     for (LoadAgent a : agents) a.close();
   }
 
   // ------------------------------------------------------------------------------------------ idle heap
 
+  /**
+   * Waits (up to a minute) until the server's {@code restic_manager_hosts} counts {@code n} hosts, so that the
+   * heap read before any agent connects holds every host's state (a cluster's host entities start after
+   * enrolment, each loading its host).
+   */
+  private static void awaitHostsShown(ServerUnderTest server, int n) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (server.api().metrics().named("restic_manager_hosts").stream().mapToDouble(s -> s.number()).sum() < n) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("the server never showed " + n + " hosts");
+      Thread.sleep(500);
+    }
+  }
+
   private List<LoadAgent> idle(ServerUnderTest server, int[] levels) throws Exception {
     int max = levels[levels.length - 1];
-    List<String[]> hosts = enroll(server, max);
+    List<String[]> hosts = enroll(List.of(server), max);
+    awaitHostsShown(server, max);
     long closedBefore = LoadAgent.CLOSED.get();
     List<LoadAgent> agents = new ArrayList<>();
     boolean heap = server.canMeasureHeap();
     long base = heap ? server.heapUsedAfterGc() : 0;
+    long baseRss = heap ? server.rssBytes() : 0;
     boolean histogram = heap && Boolean.parseBoolean(opt("histogram", "false"));
     Map<String, long[]> before = histogram ? server.classHistogram() : null;
     line("");
     line("## Heap per idle agent connection");
     line("");
-    line(String.format(Locale.ROOT, "%d hosts enrolled, none connected: server heap after full GC %.1f MiB.", max,
-        base / 1048576.0));
+    line(String.format(Locale.ROOT, "%d hosts enrolled, none connected: server heap after full GC %.1f MiB, RSS %.1f MiB.",
+        max, base / 1048576.0, baseRss / 1048576.0));
+    round.heapEnrolledMiB = base / 1048576.0;
     line("");
-    line("| agents connected | heap after GC (MiB) | delta (MiB) | per connection (KiB) | goal |");
-    line("|---:|---:|---:|---:|---|");
+    line("| agents connected | heap after GC (MiB) | delta (MiB) | per connection (KiB) | RSS (MiB) | RSS per connection (KiB) |"
+        + " goal |");
+    line("|---:|---:|---:|---:|---:|---:|---|");
     double connectSeconds = 0;
     double connectCpu = 0;
     for (int level : levels) {
-      Connected step = connect(server, hosts.subList(agents.size(), level));
+      Connected step = connect(List.of(server), hosts.subList(agents.size(), level));
       agents.addAll(step.agents());
       connectSeconds += step.seconds();
       connectCpu += step.serverCpuSeconds();
       Thread.sleep(2000);
       if (!heap) {
-        line("| " + level + " | n/a (no server pid) | | | ≤ 50 KiB |");
+        line("| " + level + " | n/a (no server pid) | | | | | ≤ 50 KiB |");
         continue;
       }
       long used = server.heapUsedAfterGc();
+      long rss = server.rssBytes();
       double perConn = (used - base) / 1024.0 / level;
       round.heapPerConnectionKiB = perConn;
-      line(String.format(Locale.ROOT, "| %,d | %.1f | %.1f | %.1f | ≤ 50 KiB: %s |", level, used / 1048576.0,
-          (used - base) / 1048576.0, perConn, perConn <= 50 ? "met" : "missed"));
+      round.rssPerConnectionKiB = (rss - baseRss) / 1024.0 / level;
+      line(String.format(Locale.ROOT, "| %,d | %.1f | %.1f | %.1f | %.1f | %.1f | ≤ 50 KiB: %s |", level, used / 1048576.0,
+          (used - base) / 1048576.0, perConn, rss / 1048576.0, round.rssPerConnectionKiB, perConn <= 50 ? "met" : "missed"));
       progress(String.format(Locale.ROOT, "%d connected: %.1f KiB per connection", level, perConn));
     }
     line("");
@@ -437,7 +478,14 @@ public final class LoadTool {
     throw new IllegalStateException("jobs still unacked after " + timeout);
   }
 
-  private void throughput(ServerUnderTest server, List<LoadAgent> all) throws Exception {
+  /** What a throughput run measured: acked job.finished/s, the servers' CPU (cores, µs per job), the load tool's. */
+  private record Throughput(double rate, double cores, double cpuPerJobMicros, double loadToolCores) {}
+
+  /**
+   * The first {@code --throughput-agents} of {@code all} run jobs back to back, {@code --in-flight} each;
+   * the servers' CPU is summed over {@code nodes}. {@code db} names the database in the report.
+   */
+  private Throughput throughput(List<ServerUnderTest> nodes, List<LoadAgent> all, String db) throws Exception {
     int n = Math.min(all.size(), intOpt("throughput-agents", 100));
     int inFlight = intOpt("in-flight", 8);
     int warmup = intOpt("warmup-seconds", 5);
@@ -459,7 +507,7 @@ public final class LoadTool {
       if (running[0] && now < window[1]) agent.runJob("backup", "succeeded", 4096);
     };
     long errorsBefore = LoadAgent.ERRORS.get();
-    long[] cpu0 = cpuTicks(server);
+    long[] cpu0 = cpuTicks(nodes);
     long selfCpu0 = selfCpuNanos();
     long wall0 = System.nanoTime();
     for (LoadAgent a : agents) {
@@ -468,18 +516,18 @@ public final class LoadTool {
     }
     Thread.sleep(TimeUnit.NANOSECONDS.toMillis(window[1] - System.nanoTime()) + 1);
     running[0] = false;
-    long[] cpu1 = cpuTicks(server);
+    long[] cpu1 = cpuTicks(nodes);
     long selfCpu1 = selfCpuNanos();
     long wall1 = System.nanoTime();
     awaitNoneInFlight(agents, Duration.ofSeconds(60));
     for (LoadAgent a : agents) a.ackListener = null;
     double rate = acked.get() / (double) seconds;
     line("");
-    line("## Acked job.finished per second (SQLite, synchronous=FULL, durable acks)");
+    line("## Acked job.finished per second (" + db + ", durable acks)");
     line("");
     line(String.format(Locale.ROOT, "%d agents, %d jobs in flight each (job.started and job.finished sent back to"
         + " back, the next job started on the ack of job.finished), %d s warm-up, %d s measured.", n, inFlight,
-        warmup, seconds));
+        warmup, seconds) + (nodes.size() > 1 ? " Server CPU summed over the " + nodes.size() + " nodes." : ""));
     line("");
     line("| acked job.finished/s | ack p50 (ms) | ack p99 (ms) | ack max (ms) | error frames | server CPU (cores) |"
         + " server CPU per job (µs) | load tool CPU (cores) | goal |");
@@ -488,55 +536,63 @@ public final class LoadTool {
         : (cpu1[0] - cpu0[0]) / 100.0 / ((cpu1[1] - cpu0[1]) / 1e9);
     double perJob = rate == 0 ? Double.NaN : cores * 1e6 / rate;
     double self = (selfCpu1 - selfCpu0) / (double) (wall1 - wall0);
-    round.ackedPerSecond = rate;
-    round.cpuPerJobMicros = perJob;
-    round.loadToolCores = self;
     line(String.format(Locale.ROOT, "| %,.0f | %.1f | %.1f | %.1f | %d | %s | %s | %.2f | ≥ 5,000/s: %s |", rate,
         latencies.percentileMillis(50), latencies.percentileMillis(99), latencies.maxMillis(),
         LoadAgent.ERRORS.get() - errorsBefore, orNa("%.2f", cores), orNa("%.0f", perJob), self,
         rate >= 5000 ? "met" : "missed"));
     progress(String.format(Locale.ROOT, "throughput %.0f acked job.finished/s", rate));
+    return new Throughput(rate, cores, perJob, self);
   }
 
   private static long selfCpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
-  /** utime+stime of the server process in clock ticks (100 Hz) and the time read; null if unknown. */
-  private static long[] cpuTicks(ServerUnderTest server) {
+  /** utime+stime of the server processes together in clock ticks (100 Hz) and the time read; null if unknown. */
+  private static long[] cpuTicks(List<ServerUnderTest> servers) {
+    long ticks = 0;
     try {
-      long pid = server.pid();
-      if (pid <= 0) return null;
-      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return new long[] {Long.parseLong(f[11]) + Long.parseLong(f[12]), System.nanoTime()};
+      for (ServerUnderTest server : servers) {
+        long pid = server.pid();
+        if (pid <= 0) return null;
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      }
     } catch (Exception e) {
       return null;
     }
+    return new long[] {ticks, System.nanoTime()};
   }
 
   // ------------------------------------------------------------------------------------------ /metrics
 
-  private void metrics(ServerUnderTest server, int hosts) throws Exception {
+  /**
+   * Scrapes {@code server}'s /metrics, identity then gzip, under a heading that ends in {@code what}; returns
+   * p50 and p99 of identity, then of gzip (NaN when not scraped). {@code hosts} is the fleet's size.
+   */
+  private double[] metrics(ServerUnderTest server, String what, int hosts) throws Exception {
     int scrapes = intOpt("scrapes", 100);
     int gzipScrapes = intOpt("gzip-scrapes", 100);
     line("");
-    line("## /metrics latency with " + String.format("%,d", hosts) + " hosts");
+    line("## /metrics latency " + what);
     line("");
     line("Sequential scrapes on one connection (" + (jdkScraper() ? "java.net.http client" : "raw keep-alive reader")
         + "); the time is from sending the request to the last byte of the body.");
     line("");
     line("| encoding | scrapes | body bytes | p50 (ms) | p99 (ms) | max (ms) | goal (p99 ≤ 50 ms at 10,000 hosts) |");
     line("|---|---:|---:|---:|---:|---:|---|");
-    scrapeRow(server, hosts, scrapes, false);
-    if (gzipScrapes > 0) scrapeRow(server, hosts, gzipScrapes, true);
+    double[] identity = scrapeRow(server, hosts, scrapes, false);
+    double[] gzip = gzipScrapes > 0 ? scrapeRow(server, hosts, gzipScrapes, true) : new double[] {Double.NaN, Double.NaN};
     if (round.tlsSession != null) {
       line("");
       line("Over " + round.tlsSession + "; each row's connection made its handshake before its warm-up scrapes.");
     }
+    return new double[] {identity[0], identity[1], gzip[0], gzip[1]};
   }
 
-  private void scrapeRow(ServerUnderTest server, int hosts, int n, boolean gzip) throws Exception {
+  /** One row of {@link #metrics}: {@code n} scrapes after a tenth more of warm-up; returns p50 and p99 in ms. */
+  private double[] scrapeRow(ServerUnderTest server, int hosts, int n, boolean gzip) throws Exception {
     boolean jdk = jdkScraper();
     HttpRequest.Builder b = HttpRequest.newBuilder(server.base.resolve("/metrics")).timeout(Duration.ofSeconds(30))
         .header("Authorization", "Bearer " + server.metricsToken);
@@ -572,9 +628,6 @@ public final class LoadTool {
       if (scraper.tlsSession() != null) round.tlsSession = scraper.tlsSession();
     }
     double p99 = latencies.percentileMillis(99);
-    double[] row = round.scrapes.computeIfAbsent(hosts, h -> new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN});
-    row[gzip ? 2 : 0] = latencies.percentileMillis(50);
-    row[gzip ? 3 : 1] = p99;
     line(String.format(Locale.ROOT, "| %s | %d | %,d | %.1f | %.1f | %.1f | %s |", gzip ? "gzip" : "identity", n, bytes,
         latencies.percentileMillis(50), p99, latencies.maxMillis(),
         hosts < 10_000 ? "" : p99 <= 50 ? "met" : "missed"));
@@ -583,6 +636,7 @@ public final class LoadTool {
     for (long[] slow : slowest) {
       progress(String.format(Locale.ROOT, "  slow: %.1f ms from %s", slow[0] / 1e6, Instant.ofEpochMilli(slow[1])));
     }
+    return new double[] {latencies.percentileMillis(50), p99};
   }
 
   /** {@code --scrape-client=jdk}: scrape with the JDK's HttpClient, as the load tool did until the third session. */
@@ -618,18 +672,21 @@ public final class LoadTool {
 
   /** What one round measured, for {@link #compareRounds}; NaN where its scenarios did not measure it. */
   private static final class Round {
-    private static final String[] COLUMNS = {"connect (s)", "server CPU connecting (s)", "heap per connection (KiB)",
-        "acked job.finished/s", "server CPU per job (µs)", "load tool CPU (cores)", "identity p50 (ms)",
-        "identity p99 (ms)", "gzip p50 (ms)", "gzip p99 (ms)"};
-    private static final String[] FORMATS = {"%.1f", "%.1f", "%.1f", "%,.0f", "%.0f", "%.2f", "%.1f", "%.1f", "%.1f",
-        "%.1f"};
+    private static final String[] COLUMNS = {"connect (s)", "server CPU connecting (s)", "heap, none connected (MiB)",
+        "heap per connection (KiB)", "RSS per connection (KiB)", "acked job.finished/s", "server CPU per job (µs)",
+        "load tool CPU (cores)", "identity p50 (ms)", "identity p99 (ms)", "gzip p50 (ms)", "gzip p99 (ms)"};
+    private static final String[] FORMATS = {"%.1f", "%.1f", "%.1f", "%.1f", "%.1f", "%,.0f", "%.0f", "%.2f", "%.1f",
+        "%.1f", "%.1f", "%.1f"};
 
     final int number;
     final String transport;
     /** Connecting the large fleet's agents (all steps of the idle levels), and the heap at the largest level. */
     double connectSeconds = Double.NaN;
     double connectCpuSeconds = Double.NaN;
+    /** Heap after full GCs with the large fleet enrolled and no agent connected. */
+    double heapEnrolledMiB = Double.NaN;
     double heapPerConnectionKiB = Double.NaN;
+    double rssPerConnectionKiB = Double.NaN;
     double ackedPerSecond = Double.NaN;
     double cpuPerJobMicros = Double.NaN;
     double loadToolCores = Double.NaN;
@@ -654,8 +711,8 @@ public final class LoadTool {
     /** In the order of {@link #COLUMNS}; the scrapes at {@code hosts}. */
     double[] values(int hosts) {
       double[] s = scrapes.getOrDefault(hosts, new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN});
-      return new double[] {connectSeconds, connectCpuSeconds, heapPerConnectionKiB, ackedPerSecond, cpuPerJobMicros,
-          loadToolCores, s[0], s[1], s[2], s[3]};
+      return new double[] {connectSeconds, connectCpuSeconds, heapEnrolledMiB, heapPerConnectionKiB, rssPerConnectionKiB,
+          ackedPerSecond, cpuPerJobMicros, loadToolCores, s[0], s[1], s[2], s[3]};
     }
   }
 
