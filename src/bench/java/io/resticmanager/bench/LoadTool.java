@@ -1,7 +1,10 @@
 package io.resticmanager.bench;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import io.resticmanager.config.Settings;
 import io.resticmanager.support.TestCerts;
+import io.resticmanager.support.TestDatabases;
+import io.resticmanager.support.TestServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -12,6 +15,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,14 +29,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
@@ -54,6 +65,7 @@ import javax.net.ssl.SSLContext;
  */
 public final class LoadTool {
   private static final Pattern FIELD = Pattern.compile("\"(host_id|agent_token|token)\"\\s*:\\s*\"([^\"]+)\"");
+  private static final Pattern ONLINE = Pattern.compile("\"online\"\\s*:\\s*true");
 
   private final Map<String, String> opts;
   private final StringBuilder report = new StringBuilder();
@@ -121,7 +133,7 @@ public final class LoadTool {
       if (a.equals("--help") || !a.startsWith("--")) {
         System.out.println("""
             LoadTool options (all optional):
-              --scenarios=idle,throughput,metrics   what to measure
+              --scenarios=idle,throughput,metrics   what to measure; cluster: nodes on PostgreSQL (below)
               --idle-levels=1000,5000,10000         agents connected at each heap reading
               --small-fleet=1000                    hosts of the fleet used for /metrics and throughput
               --throughput-agents=100 --in-flight=8 --warmup-seconds=5 --seconds=20
@@ -133,6 +145,11 @@ public final class LoadTool {
               --server-jar=target/restic-manager.jar --server-heap=1g --data-dir=<temp dir>
               --server-java=<this JVM's java>       the java binary that runs the server (its jcmd reads the heap)
               --server-jvm-args="-XX:StartFlightRecording=filename=/tmp/{name}.jfr"   extra JVM options of the server
+              --cluster-nodes=1,3                   cluster scenario: a cluster of each size in turn (PostgreSQL at
+                                                    RM_TEST_PG_URL, default 127.0.0.1:5432/test, a schema made and
+                                                    dropped per cluster); more than one node: kill -9 of the first
+              --cluster-hosts=<largest idle level>  the cluster's fleet
+              --heal-timeout-seconds=300            how long to wait for every host online after the kill
               --histogram=true                      class histogram diff of the server at the largest idle level
               --histogram-out=FILE                  the whole diff (instances and bytes per connection, class)
               --url=http://127.0.0.1:8080 --admin-token=T --metrics-token=T --server-pid=PID   target a running server
@@ -194,6 +211,7 @@ public final class LoadTool {
       runRound(scenarios, idleLevels, small, fdLimit);
     }
     if (rounds.size() > 1) compareRounds();
+    if (clusters.size() > 1) compareClusters();
     String out = opts.get("out");
     if (out != null) Files.writeString(Path.of(out), report);
     System.out.println();
@@ -229,6 +247,10 @@ public final class LoadTool {
         hold(server);
         disconnect(agents);
       }
+    }
+    if (scenarios.contains("cluster")) {
+      int hosts = intOpt("cluster-hosts", idleLevels[idleLevels.length - 1]);
+      for (String n : opt("cluster-nodes", "1,3").split(",")) cluster(Integer.parseInt(n.trim()), hosts);
     }
   }
 
@@ -310,7 +332,7 @@ public final class LoadTool {
   /**
    * Opens a WebSocket per host and completes the hello/welcome exchange, 100 handshakes (TCP, TLS when the
    * server speaks it, the WebSocket upgrade, hello and welcome) in flight. Agent {@code i} connects to node
-   * {@code i % nodes.size()}.
+   * {@code i % nodes.size()}; with more than one node every agent reconnects among them when its socket closes.
    */
   private Connected connect(List<ServerUnderTest> nodes, List<String[]> hosts) throws Exception {
     long[] cpu0 = cpuTicks(nodes);
@@ -323,6 +345,7 @@ public final class LoadTool {
       window.acquire();
       LoadAgent a = new LoadAgent(hosts.get(i)[0], hosts.get(i)[1]);
       CompletableFuture<Void> f = a.connect(wsClients.get(i % wsClients.size()), endpoints.get(i % endpoints.size()));
+      if (endpoints.size() > 1) a.reconnectAmong(endpoints);
       f.whenComplete((r, e) -> {
         window.release();
         // Heartbeats start at once: connecting 10,000 agents can take longer than the 90 s deadline.
@@ -498,7 +521,7 @@ public final class LoadTool {
     long t0 = System.nanoTime();
     window[0] = t0 + TimeUnit.SECONDS.toNanos(warmup);
     window[1] = window[0] + TimeUnit.SECONDS.toNanos(seconds);
-    LoadAgent.AckListener listener = (agent, nanos) -> {
+    LoadAgent.AckListener listener = (agent, job, nanos) -> {
       long now = System.nanoTime();
       if (now >= window[0] && now < window[1]) {
         acked.incrementAndGet();
@@ -563,6 +586,259 @@ public final class LoadTool {
       return null;
     }
     return new long[] {ticks, System.nanoTime()};
+  }
+
+  // ------------------------------------------------------------------------------------------ cluster
+
+  /**
+   * One entry of {@code --cluster-nodes}: {@code n} nodes of the server jar as child JVMs on loopback, on one
+   * PostgreSQL schema made for them (and dropped after), each with its own HTTP and cluster port, all listed
+   * as seeds; the first is started first. {@code hosts} hosts enrolled round-robin over the nodes and their
+   * agents connected the same way (each reconnecting to another node, at random, when its socket closes);
+   * every host runs three jobs, then each node's /metrics is scraped and the throughput run spreads its agents
+   * over the nodes (the nodes' CPU summed). With more than one node, {@link #heal} kills the first.
+   */
+  private void cluster(int n, int hosts) throws Exception {
+    hostSeq.set(0);
+    Settings.Db pg = TestDatabases.freshPostgresSchema();
+    List<ServerUnderTest> nodes = new ArrayList<>();
+    List<LoadAgent> agents = List.of();
+    line("");
+    line("# " + (n == 1 ? "One node" : "A cluster of " + n + " nodes") + " on PostgreSQL, " + fleetOf(hosts));
+    progress("cluster of " + n + " on " + pg.url());
+    try {
+      List<String> seeds = new ArrayList<>();
+      for (int i = 0; i < n; i++) seeds.add("127.0.0.1:" + TestServer.freePort());
+      Map<String, String> env = new HashMap<>(Map.of("RM_DB_URL", pg.url(), "RM_DB_USER", pg.user(),
+          "RM_ADMIN_TOKEN", "load-admin-" + UUID.randomUUID(), "RM_METRICS_TOKEN", "load-metrics-" + UUID.randomUUID(),
+          "RM_CLUSTER_SEED_NODES", String.join(",", seeds)));
+      for (int i = 0; i < n; i++) {
+        env.put("RM_CLUSTER_PORT", seeds.get(i).substring(seeds.get(i).indexOf(':') + 1));
+        nodes.add(spawn("cluster" + n + "-" + round.number + "-" + clusters.size() + "-node" + i, env));
+      }
+      awaitMembersUp(nodes, n);
+      agents = connect(nodes, enroll(nodes, hosts)).agents();
+      populate(agents);
+      ClusterRun run = new ClusterRun(n);
+      for (int i = 0; i < n; i++) {
+        int here = hostsShown(nodes.get(i)).size();
+        run.scrapes.add(metrics(nodes.get(i), String.format(Locale.ROOT, "on node %d of %d (%,d hosts in the fleet, %,d of"
+            + " them on this node)", i, n, hosts, here), hosts));
+      }
+      run.throughput = throughput(nodes, agents, "PostgreSQL, " + (n == 1 ? "one node" : n + " nodes"));
+      if (n > 1) heal(nodes, agents, hosts, pg, run);
+      clusters.add(run);
+    } finally {
+      disconnect(agents);
+      nodes.forEach(ServerUnderTest::terminate);
+      for (ServerUnderTest node : nodes) node.close();
+      TestDatabases.dropPostgresSchema(pg);
+    }
+  }
+
+  /** What one entry of {@code --cluster-nodes} measured, for {@link #compareClusters}. */
+  private static final class ClusterRun {
+    final int nodes;
+    Throughput throughput;
+    /** Per node: p50 and p99 of identity, then of gzip, in ms. */
+    final List<double[]> scrapes = new ArrayList<>();
+    /** Seconds from kill -9 to: survivors see it gone, every agent welcomed again, every host online. */
+    double removed = Double.NaN;
+    double reconnected = Double.NaN;
+    double onlineInMetrics = Double.NaN;
+    double healed = Double.NaN;
+    /** job.finished acked from 10 s before the kill until the end, and how many of them the database lacks. */
+    long acked = -1;
+    long lost = -1;
+
+    ClusterRun(int nodes) {
+      this.nodes = nodes;
+    }
+  }
+
+  private final List<ClusterRun> clusters = new ArrayList<>();
+
+  private static void awaitMembersUp(List<ServerUnderTest> nodes, int up) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    for (ServerUnderTest node : nodes) {
+      while (node.api().metrics().one("restic_manager_cluster_members", Map.of("status", "up")).number() != up) {
+        if (System.nanoTime() > deadline) throw new IllegalStateException(node.base + " never saw " + up + " members up");
+        Thread.sleep(500);
+      }
+    }
+  }
+
+  /**
+   * kill -9 of the first node (the oldest, which also runs the shard coordinator) while the throughput agents
+   * stream jobs, 10 s after they start. Every second, each surviving node's /metrics (gzip) is read: when
+   * its members up are one fewer, when the hosts it shows online ({@code restic_manager_host_online} 1)
+   * together cover the fleet; once they do, each survivor's {@code GET /api/v1/hosts} too, until every one
+   * lists every host online: healed. Then 10 s more of jobs, and every job.finished acked since the start
+   * of streaming is looked up in the database.
+   */
+  private void heal(List<ServerUnderTest> nodes, List<LoadAgent> agents, int hosts, Settings.Db pg, ClusterRun run)
+      throws Exception {
+    List<LoadAgent> streaming = agents.subList(0, Math.min(agents.size(), intOpt("throughput-agents", 100)));
+    Set<String> acked = ConcurrentHashMap.newKeySet();
+    boolean[] running = {true};
+    long start = System.nanoTime();
+    AtomicLongArray perSecond = new AtomicLongArray(600);
+    LoadAgent.AckListener listener = (agent, job, nanos) -> {
+      acked.add(job);
+      perSecond.incrementAndGet((int) Math.min(599, (System.nanoTime() - start) / 1_000_000_000L));
+      if (running[0]) agent.runJob("backup", "succeeded", 4096);
+    };
+    long errorsBefore = LoadAgent.ERRORS.get();
+    long reconnectsBefore = LoadAgent.RECONNECTED.get();
+    for (LoadAgent a : streaming) {
+      a.ackListener = listener;
+      for (int k = 0; k < intOpt("in-flight", 8); k++) a.runJob("backup", "succeeded", 4096);
+    }
+    Thread.sleep(10_000);
+    ServerUnderTest victim = nodes.get(0);
+    List<ServerUnderTest> survivors = nodes.subList(1, nodes.size());
+    long killedAt = System.nanoTime();
+    victim.kill9();
+    progress("kill -9 of node 0 (pid " + victim.pid() + ")");
+    double removed = Double.NaN;
+    double online = Double.NaN;
+    double healed = Double.NaN;
+    double reconnected = Double.NaN;
+    long deadline = killedAt + TimeUnit.SECONDS.toNanos(intOpt("heal-timeout-seconds", 300));
+    while (Double.isNaN(healed) && System.nanoTime() < deadline) {
+      long tick = System.nanoTime();
+      double t = (tick - killedAt) / 1e9;
+      long back = agents.stream().filter(LoadAgent::connected).count();
+      if (Double.isNaN(reconnected) && back == agents.size()) reconnected = t;
+      Set<String> shown = new HashSet<>();
+      int seeingIt = 0;
+      for (ServerUnderTest s : survivors) {
+        String text = scrapeText(s);
+        shown.addAll(hostsWith(text, "1"));
+        if (text.contains("restic_manager_cluster_members{status=\"up\"} " + survivors.size() + "\n")) seeingIt++;
+      }
+      if (Double.isNaN(removed) && seeingIt == survivors.size()) removed = t;
+      if (Double.isNaN(online) && shown.size() == hosts) online = t;
+      if (!Double.isNaN(online) && everyHostListedOnline(survivors, hosts)) healed = (System.nanoTime() - killedAt) / 1e9;
+      progress(String.format(Locale.ROOT, "%5.1f s after the kill: %,d agents connected, %,d hosts online in the"
+          + " survivors' /metrics, members removed: %s", t, back, shown.size(), !Double.isNaN(removed)));
+      Thread.sleep(Math.max(0, 1000 - (System.nanoTime() - tick) / 1_000_000));
+    }
+    long healedAt = System.nanoTime();
+    Thread.sleep(10_000);
+    running[0] = false;
+    long stoppedAt = System.nanoTime();
+    awaitNoneInFlight(streaming, Duration.ofSeconds(120));
+    for (LoadAgent a : streaming) a.ackListener = null;
+    Set<String> stored = new HashSet<>();
+    try (Connection c = DriverManager.getConnection(pg.url(), pg.user(), "");
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT id FROM jobs WHERE finished_at IS NOT NULL")) {
+      while (rs.next()) stored.add(rs.getString(1));
+    }
+    long lost = acked.stream().filter(id -> !stored.contains(id)).count();
+    run.removed = removed;
+    run.reconnected = reconnected;
+    run.onlineInMetrics = online;
+    run.healed = healed;
+    run.acked = acked.size();
+    run.lost = lost;
+    int killSecond = (int) ((killedAt - start) / 1_000_000_000L);
+    int healSecond = (int) Math.min(599, (healedAt - start) / 1_000_000_000L);
+    line("");
+    line("## kill -9 of node 0 while " + streaming.size() + " agents stream jobs");
+    line("");
+    line("Node 0 is the oldest member and runs the shard coordinator. Polled every second: each survivor's /metrics"
+        + " and, once those together show every host online, each survivor's host list (`GET /api/v1/hosts`).");
+    line("");
+    line("| survivors see it removed | every agent welcomed again | every host online in the survivors' /metrics |"
+        + " every host online in every survivor's host list (healed) | agents reconnected |");
+    line("|---:|---:|---:|---:|---:|");
+    line(String.format(Locale.ROOT, "| %s | %s | %s | %s | %d |", seconds(removed), seconds(reconnected),
+        seconds(online), seconds(healed), LoadAgent.RECONNECTED.get() - reconnectsBefore));
+    line("");
+    line(String.format(Locale.ROOT, "Acked job.finished/s: %.0f in the 10 s before the kill, %.0f from the kill until"
+        + " healed, %.0f in the 10 s after. Acked since streaming began: %,d; of them not stored as finished in the"
+        + " database: **%d**. Error frames: %d.", rate(perSecond, 0, killSecond), rate(perSecond, killSecond, healSecond),
+        rate(perSecond, healSecond, (int) Math.min(599, (stoppedAt - start) / 1_000_000_000L)), acked.size(), lost,
+        LoadAgent.ERRORS.get() - errorsBefore));
+    progress("healed in " + seconds(healed) + "; acked " + acked.size() + ", lost " + lost);
+  }
+
+  /** Mean of {@code perSecond} over the whole seconds [from, to). */
+  private static double rate(AtomicLongArray perSecond, int from, int to) {
+    long sum = 0;
+    for (int i = from; i < to; i++) sum += perSecond.get(i);
+    return to > from ? sum / (double) (to - from) : Double.NaN;
+  }
+
+  private static String seconds(double s) {
+    return Double.isNaN(s) ? "not within the timeout" : String.format(Locale.ROOT, "%.1f s", s);
+  }
+
+  /** A node's /metrics (gzip on the wire), as text. */
+  private static String scrapeText(ServerUnderTest s) throws IOException {
+    try (Scraper scraper = new Scraper(s.base, s.metricsToken, s.trust);
+        GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(scraper.scrape(true, true).body()))) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** The hosts whose {@code restic_manager_host_online} row has {@code value} in an exposition. */
+  private static Set<String> hostsWith(String exposition, String value) {
+    String prefix = "restic_manager_host_online{host=\"";
+    String suffix = "\"} " + value;
+    Set<String> out = new HashSet<>();
+    for (int at = exposition.indexOf(prefix); at >= 0; at = exposition.indexOf(prefix, at + 1)) {
+      int end = exposition.indexOf('\n', at);
+      String row = exposition.substring(at + prefix.length(), end);
+      if (row.endsWith(suffix)) out.add(row.substring(0, row.length() - suffix.length()));
+    }
+    return out;
+  }
+
+  /** The hosts a node's /metrics shows, online or not: those whose entity runs there. */
+  private static Set<String> hostsShown(ServerUnderTest s) throws IOException {
+    String text = scrapeText(s);
+    Set<String> out = hostsWith(text, "1");
+    out.addAll(hostsWith(text, "0"));
+    return out;
+  }
+
+  private static boolean everyHostListedOnline(List<ServerUnderTest> nodes, int hosts) throws Exception {
+    for (ServerUnderTest s : nodes) {
+      Matcher m = ONLINE.matcher(s.api().admin("/api/v1/hosts"));
+      int online = 0;
+      while (m.find()) online++;
+      if (online != hosts) return false;
+    }
+    return true;
+  }
+
+  /** The clusters of this run side by side. */
+  private void compareClusters() {
+    line("");
+    line("# Clusters side by side");
+    line("");
+    line("Acked job.finished/s and server CPU per job (all nodes); /metrics p50 / p99 per node (identity, then gzip);"
+        + " seconds from kill -9 of node 0 until the survivors removed it, every agent was welcomed again, every host"
+        + " was online in their /metrics, and in every survivor's host list (healed); acked events not stored.");
+    line("");
+    line("| nodes | acked job.finished/s | server CPU per job (µs) | server CPU (cores) | identity p50 / p99 (ms) |"
+        + " gzip p50 / p99 (ms) | removed | agents back | online in /metrics | healed | acked lost |");
+    line("|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|");
+    for (ClusterRun r : clusters) {
+      List<String> identity = new ArrayList<>();
+      List<String> gzip = new ArrayList<>();
+      for (double[] s : r.scrapes) {
+        identity.add(String.format(Locale.ROOT, "%.1f / %.1f", s[0], s[1]));
+        gzip.add(String.format(Locale.ROOT, "%.1f / %.1f", s[2], s[3]));
+      }
+      line(String.format(Locale.ROOT, "| %d | %,.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s |", r.nodes,
+          r.throughput.rate(), orNa("%.0f", r.throughput.cpuPerJobMicros()), orNa("%.2f", r.throughput.cores()),
+          String.join(", ", identity), String.join(", ", gzip), orNa("%.1f", r.removed), orNa("%.1f", r.reconnected),
+          orNa("%.1f", r.onlineInMetrics), orNa("%.1f", r.healed), r.lost < 0 ? "n/a" : String.format(Locale.ROOT, "%d of %,d", r.lost, r.acked)));
+    }
   }
 
   // ------------------------------------------------------------------------------------------ /metrics

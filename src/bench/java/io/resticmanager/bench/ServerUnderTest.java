@@ -23,11 +23,11 @@ import javax.net.ssl.SSLContext;
 
 /**
  * The server the load tool drives: either a child JVM it starts ({@code java -jar restic-manager.jar
- * serve} on a fresh data dir and a free loopback port, stopped with SIGTERM at the end) or one already
- * running at a given URL. Heap is read with the {@code jcmd} of the server's own JDK after forced full
- * GCs, so it needs the server's pid (known for a child; {@code --server-pid} otherwise). A child given a
- * certificate pair speaks only HTTPS and WSS ({@code RM_TLS_CERT_FILE}, {@code RM_TLS_KEY_FILE}); its
- * clients trust it through {@link #trust}.
+ * serve} on a fresh data dir and a free loopback port, stopped with SIGTERM at the end, or SIGKILL when a
+ * scenario kills it) or one already running at a given URL. Heap is read with the {@code jcmd} of the
+ * server's own JDK after forced full GCs, so it needs the server's pid (known for a child;
+ * {@code --server-pid} otherwise). A child given a certificate pair speaks only HTTPS and WSS
+ * ({@code RM_TLS_CERT_FILE}, {@code RM_TLS_KEY_FILE}); its clients trust it through {@link #trust}.
  */
 final class ServerUnderTest implements AutoCloseable {
   /** G1 and Parallel: "total 1048576K, used 20480K"; ZGC: "used 40M, capacity"; Shenandoah: "16943K used". */
@@ -184,6 +184,17 @@ final class ServerUnderTest implements AutoCloseable {
       throw new IllegalStateException("jcmd " + command + " failed: " + out);
     }
     return out;
+  }
+
+  /** SIGKILL to a child, as {@code kill -9}; returns once it is gone. */
+  void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) throw new IllegalStateException("pid " + pid + " outlived SIGKILL");
+  }
+
+  /** SIGTERM to a child without waiting: several nodes of a cluster then stop at the same time. */
+  void terminate() {
+    if (process != null) process.destroy();
   }
 
   /** SIGTERM to a child (graceful stop), forcibly after a minute; nothing for a targeted or killed server. */
