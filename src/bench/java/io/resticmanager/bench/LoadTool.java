@@ -62,6 +62,11 @@ import javax.net.ssl.SSLContext;
  * WS, the default) or {@code tls} (HTTPS and WSS; the server gets a certificate for 127.0.0.1 from a CA
  * made for this run, which the agents, the enrolment client and the scraper trust and nothing else). With
  * more than one round the report ends with the rounds side by side and the ratios TLS / plain.
+ *
+ * <p>{@code --scenarios=cluster} starts, per entry of {@code --cluster-nodes}, that many nodes on one new
+ * PostgreSQL schema, spreads the fleet's agents over them, measures each node's {@code /metrics} and the
+ * throughput of them all, and with several nodes times how the fleet heals after {@code kill -9} of one and
+ * checks that no acked job end was lost ({@link #cluster}).
  */
 public final class LoadTool {
   private static final Pattern FIELD = Pattern.compile("\"(host_id|agent_token|token)\"\\s*:\\s*\"([^\"]+)\"");
@@ -88,11 +93,13 @@ public final class LoadTool {
   private final AtomicInteger hostSeq = new AtomicInteger();
   private final List<Round> rounds = new ArrayList<>();
   private Round round;
+  private final List<ClusterRun> clusters = new ArrayList<>();
 
   private LoadTool(Map<String, String> opts) throws IOException {
     this.opts = opts;
     if (opts.containsKey("url")) {
       if (opts.containsKey("transports")) throw new IllegalArgumentException("--transports starts servers: not with --url");
+      if (opt("scenarios", "").contains("cluster")) throw new IllegalArgumentException("cluster starts servers: not with --url");
       boolean https = URI.create(opts.get("url")).getScheme().equals("https");
       if (https && !opts.containsKey("ca-file")) throw new IllegalArgumentException("an https --url needs --ca-file");
       transports = List.of(https ? "tls" : "plain");
@@ -657,8 +664,6 @@ public final class LoadTool {
     }
   }
 
-  private final List<ClusterRun> clusters = new ArrayList<>();
-
   private static void awaitMembersUp(List<ServerUnderTest> nodes, int up) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     for (ServerUnderTest node : nodes) {
@@ -725,10 +730,10 @@ public final class LoadTool {
     }
     long healedAt = System.nanoTime();
     Thread.sleep(10_000);
-    List<String> listed = new ArrayList<>();
-    for (ServerUnderTest s : survivors) listed.add(String.format(Locale.ROOT, "%,d", listedOnline(s)));
     running[0] = false;
     long stoppedAt = System.nanoTime();
+    List<String> listed = new ArrayList<>();
+    for (ServerUnderTest s : survivors) listed.add(String.format(Locale.ROOT, "%,d", listedOnline(s)));
     awaitNoneInFlight(streaming, Duration.ofSeconds(120));
     for (LoadAgent a : streaming) a.ackListener = null;
     Set<String> stored = new HashSet<>();
