@@ -248,13 +248,20 @@ class CrashRecoveryIT {
     return n;
   }
 
-  /** The open alerts the host's finishes call for: a kind whose last non-warning job failed or was cancelled. */
+  /**
+   * The open alerts the host's finishes call for: a kind whose last non-warning job failed or was cancelled,
+   * and {@code backup_partial} when a backup warned after the last backup that succeeded.
+   */
   private static Set<String> expectedAlerts(StreamingAgent agent) {
     Map<String, String> lastDecisive = new HashMap<>();
+    boolean partial = false;
     for (StreamingAgent.SentJob j : agent.sentJobs()) {
       if (!j.status().equals("warning")) lastDecisive.put(j.kind(), j.status());
+      if (j.kind().equals("backup") && j.status().equals("warning")) partial = true;
+      if (j.kind().equals("backup") && j.status().equals("succeeded")) partial = false;
     }
     Set<String> out = new TreeSet<>();
+    if (partial) out.add("backup_partial");
     lastDecisive.forEach((kind, status) -> {
       String alert = ALERT_OF_KIND.get(kind);
       if (alert != null && (status.equals("failed") || status.equals("cancelled"))) out.add(alert);
