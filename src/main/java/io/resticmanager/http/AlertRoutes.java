@@ -4,12 +4,13 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import io.resticmanager.fleet.Fleet;
 import io.resticmanager.store.AlertStore;
+import java.util.List;
 import java.util.Locale;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** Alerts: list by status (default open) and acknowledge (an acknowledged alert stays open). */
+/** Alerts: list by status (default open), newest first and paged like jobs; acknowledge (an acknowledged alert stays open). */
 public final class AlertRoutes extends ApiDirectives {
   private static final int MAX_LIMIT = 1000;
 
@@ -24,17 +25,10 @@ public final class AlertRoutes extends ApiDirectives {
 
   public Route route() {
     return pathPrefix(segment("api").slash("v1").slash("alerts"), () -> admin(() -> concat(
-        pathEnd(() -> get(() -> parameterOptional("status", status -> limitParameter(100, MAX_LIMIT, limit -> {
-          AlertStore.Filter filter;
-          try {
-            filter = AlertStore.Filter.valueOf(status.orElse("open").toUpperCase(Locale.ROOT));
-          } catch (IllegalArgumentException e) {
-            return complete(error(StatusCodes.BAD_REQUEST, "bad_request",
-                "invalid parameter \"status\": must be open, resolved or all"));
-          }
-          return await(alerts.list(filter, limit),
-              rows -> complete(json(StatusCodes.OK, ApiJson.array(rows, ApiJson::alert))));
-        })))),
+        pathEnd(() -> get(() -> choiceParameter("status", List.of("open", "resolved", "all"), status ->
+            pageParameters(100, MAX_LIMIT, (limit, before) -> await(
+                alerts.list(AlertStore.Filter.valueOf(status.orElse("open").toUpperCase(Locale.ROOT)), limit, before),
+                page -> completePage(page, ApiJson::alert)))))),
         path(PathMatchers.segment().slash("ack"), id -> post(() ->
             await(alerts.acknowledge(id, System.currentTimeMillis()), row -> row
                 .map(a -> {

@@ -1,22 +1,30 @@
 package io.resticmanager.http;
 
+import io.resticmanager.store.Page;
 import io.resticmanager.store.StoreOverloadedException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.Query;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.japi.Pair;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,6 +105,50 @@ public class ApiDirectives extends AllDirectives {
       }
       return complete(error(StatusCodes.BAD_REQUEST, "bad_request",
           "invalid parameter \"limit\": must be a whole number from 1 to " + max));
+    });
+  }
+  /** Parses {@code limit} as {@link #limitParameter} and the cursor {@code before}; a cursor this server did not make is a 400. */
+  protected Route pageParameters(int def, int max, BiFunction<Integer, Optional<Page.Cursor>, Route> inner) {
+    return limitParameter(def, max, limit -> parameterOptional("before", raw -> {
+      if (raw.isEmpty()) return inner.apply(limit, Optional.empty());
+      Optional<Page.Cursor> cursor = Page.Cursor.decode(raw.get());
+      if (cursor.isEmpty()) {
+        return complete(error(StatusCodes.BAD_REQUEST, "bad_request",
+            "invalid parameter \"before\": not a cursor from this list's Link header"));
+      }
+      return inner.apply(limit, cursor);
+    }));
+  }
+
+  /**
+   * An optional parameter that must be one of {@code allowed} (a 400 listing them otherwise), handed to
+   * {@code inner} as given.
+   */
+  protected Route choiceParameter(String name, List<String> allowed, Function<Optional<String>, Route> inner) {
+    return parameterOptional(name, raw -> {
+      if (raw.isEmpty() || allowed.contains(raw.get())) return inner.apply(raw);
+      return complete(error(StatusCodes.BAD_REQUEST, "bad_request",
+          "invalid parameter \"" + name + "\": must be one of " + String.join(", ", allowed)));
+    });
+  }
+
+  /**
+   * A page as a JSON array; when more rows remain, a {@code Link: <…&before=C>; rel="next"} header: this
+   * request's path and query with the page's cursor as {@code before}.
+   */
+  protected <T> Route completePage(Page<T> page, Function<T, String> toJson) {
+    HttpResponse body = json(StatusCodes.OK, ApiJson.array(page.rows(), toJson));
+    if (page.next().isEmpty()) return complete(body);
+    return extractUri(uri -> {
+      List<Pair<String, String>> params = new ArrayList<>();
+      for (Pair<String, String> p : uri.query().toList()) {
+        if (!p.first().equals("before")) params.add(p);
+      }
+      params.add(Pair.create("before", page.next().get().encode()));
+      @SuppressWarnings("unchecked")
+      Query query = Query.create(params.toArray(new Pair[0]));
+      String next = uri.path() + "?" + query.render(HttpCharsets.UTF_8);
+      return complete(body.addHeader(RawHeader.create("Link", "<" + next + ">; rel=\"next\"")));
     });
   }
 }

@@ -103,17 +103,26 @@ public final class AlertStore {
     });
   }
 
-  public CompletionStage<List<AlertRow>> list(Filter filter, int limit) {
-    String where = switch (filter) {
-      case OPEN -> " WHERE status = 'open'";
-      case RESOLVED -> " WHERE status = 'resolved'";
-      case ALL -> "";
-    };
+  /** Newest first (by raising, then id), one page; {@code before} continues a page. */
+  public CompletionStage<Page<AlertRow>> list(Filter filter, int limit, Optional<Page.Cursor> before) {
+    List<String> where = new ArrayList<>();
+    List<Object> args = new ArrayList<>();
+    switch (filter) {
+      case OPEN -> where.add("status = 'open'");
+      case RESOLVED -> where.add("status = 'resolved'");
+      case ALL -> { }
+    }
+    before.ifPresent(b -> {
+      where.add(Page.afterCondition("raised_at"));
+      args.addAll(List.of(b.at(), b.at(), b.id()));
+    });
+    args.add(limit + 1);
+    String sql = "SELECT " + COLUMNS + " FROM alerts" + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
+        + " ORDER BY raised_at DESC, id LIMIT ?";
     return db.read(c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT " + COLUMNS + " FROM alerts" + where + " ORDER BY raised_at DESC, id LIMIT ?")) {
-        ps.setInt(1, limit);
-        return rows(ps);
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        Jdbc.bind(ps, args);
+        return Page.of(rows(ps), limit, a -> new Page.Cursor(a.raisedAt(), a.id()));
       }
     });
   }

@@ -4,10 +4,22 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.util.List;
 
-/** Small JDBC helpers for nullable columns. */
+/** Small JDBC helpers: binding a list of arguments, nullable columns. */
 final class Jdbc {
   private Jdbc() {}
+
+  /** Binds {@code args} in order: {@link String}, {@link Long} or {@link Integer} values. */
+  static void bind(PreparedStatement ps, List<Object> args) throws SQLException {
+    for (int i = 0; i < args.size(); i++) {
+      Object a = args.get(i);
+      if (a instanceof String t) ps.setString(i + 1, t);
+      else if (a instanceof Long n) ps.setLong(i + 1, n);
+      else if (a instanceof Integer n) ps.setInt(i + 1, n);
+      else throw new IllegalArgumentException("cannot bind " + a.getClass());
+    }
+  }
 
   static void setNullableLong(PreparedStatement ps, int i, Long v) throws SQLException {
     if (v == null) ps.setNull(i, Types.BIGINT);

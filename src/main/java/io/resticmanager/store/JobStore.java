@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,21 +105,91 @@ public final class JobStore {
     });
   }
 
-  /** Newest first; {@code hostId} null for every host. */
-  public CompletionStage<List<JobRow>> list(String hostId, int limit) {
+  /**
+   * What the jobs API asks for: {@code hostId}, {@code kind} and {@code status} narrow the list when
+   * present ({@code running} is a status here: not finished yet); {@code before} continues a page.
+   */
+  public record Query(Optional<String> hostId, Optional<JobKind> kind, Optional<String> status, int limit,
+      Optional<Page.Cursor> before) {}
+
+  /** Newest first (by start, then id), one page. */
+  public CompletionStage<Page<JobRow>> list(Query q) {
+    List<String> where = new ArrayList<>();
+    List<Object> args = new ArrayList<>();
+    q.hostId().ifPresent(h -> {
+      where.add("host_id = ?");
+      args.add(h);
+    });
+    q.kind().ifPresent(k -> {
+      where.add("kind = ?");
+      args.add(k.wire());
+    });
+    q.status().ifPresent(s -> {
+      if (s.equals("running")) {
+        where.add("status IS NULL");
+      } else {
+        where.add("status = ?");
+        args.add(s);
+      }
+    });
+    q.before().ifPresent(b -> {
+      where.add(Page.afterCondition("started_at"));
+      args.addAll(List.of(b.at(), b.at(), b.id()));
+    });
+    args.add(q.limit() + 1);
+    String sql = "SELECT " + COLUMNS + " FROM jobs" + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
+        + " ORDER BY started_at DESC, id LIMIT ?";
     return db.read(c -> {
-      String sql = "SELECT " + COLUMNS + " FROM jobs" + (hostId == null ? "" : " WHERE host_id = ?")
-          + " ORDER BY started_at DESC, id LIMIT ?";
       try (PreparedStatement ps = c.prepareStatement(sql)) {
-        int i = 1;
-        if (hostId != null) ps.setString(i++, hostId);
-        ps.setInt(i, limit);
+        Jdbc.bind(ps, args);
         List<JobRow> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) out.add(row(rs));
         }
-        return out;
+        return Page.of(out, q.limit(), j -> new Page.Cursor(j.startedAt(), j.id()));
       }
+    });
+  }
+
+  /** One step of a retention sweep: how many jobs it looked at and deleted, and where the next step starts. */
+  public record Swept(int examined, int deleted, Optional<Page.Cursor> next) {}
+
+  /**
+   * One step of a retention sweep, in one short transaction: looks at the next {@code batch} jobs in start
+   * order after {@code after} (from the oldest when empty) that finished before {@code finishedBefore},
+   * and deletes those that are not the newest job of their host, kind and status. Running jobs are never
+   * deleted, and what the hosts' entities read at start (the last job and the last success of each kind,
+   * the last backup that made a snapshot) survives any retention. A job finishes after it starts, so
+   * walking the start index finds every candidate; the cursor keeps each step's cost the same.
+   */
+  public CompletionStage<Swept> deleteFinishedBefore(long finishedBefore, Optional<Page.Cursor> after, int batch) {
+    return db.write(c -> {
+      List<String> ids = new ArrayList<>();
+      Page.Cursor last = null;
+      try (PreparedStatement ps = c.prepareStatement("SELECT id, started_at FROM jobs WHERE started_at < ?"
+          + " AND finished_at < ?" + (after.isPresent() ? " AND (started_at > ? OR (started_at = ? AND id > ?))" : "")
+          + " ORDER BY started_at, id LIMIT ?")) {
+        List<Object> args = new ArrayList<>(List.of(finishedBefore, finishedBefore));
+        after.ifPresent(a -> args.addAll(List.of(a.at(), a.at(), a.id())));
+        args.add(batch);
+        Jdbc.bind(ps, args);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            ids.add(rs.getString(1));
+            last = new Page.Cursor(rs.getLong(2), rs.getString(1));
+          }
+        }
+      }
+      if (ids.isEmpty()) return new Swept(0, 0, Optional.empty());
+      int deleted;
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM jobs WHERE id IN ("
+          + String.join(", ", Collections.nCopies(ids.size(), "?")) + ")"
+          + " AND EXISTS (SELECT 1 FROM jobs n WHERE n.host_id = jobs.host_id AND n.kind = jobs.kind"
+          + " AND n.status = jobs.status AND n.finished_at > jobs.finished_at)")) {
+        Jdbc.bind(ps, new ArrayList<>(ids));
+        deleted = ps.executeUpdate();
+      }
+      return new Swept(ids.size(), deleted, ids.size() < batch ? Optional.empty() : Optional.of(last));
     });
   }
 

@@ -840,7 +840,7 @@ class HostEntityTest {
   }
 
   private List<AlertRow> openAlerts() {
-    return await(alerts.list(AlertStore.Filter.OPEN, 100));
+    return await(alerts.list(AlertStore.Filter.OPEN, 100, java.util.Optional.empty())).rows();
   }
   /** Holds the store's single writer until the returned latch is counted down. */
   private CountDownLatch stallWriter() throws InterruptedException {

@@ -15,11 +15,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -334,7 +339,98 @@ class AdminApiIT {
     assertError(server.admin("GET", "/api/v1/jobs?limit=" + limit, null), 400, "bad_request");
   }
 
+  @Test
+  void jobsArePagedByTheLinkHeaderAndFilteredByKindAndStatus() throws Exception {
+    String name = name("paged");
+    TestServer.Enrolled h = server.enroll(name);
+    Instant t = Instant.parse("2031-01-01T00:00:00Z");
+    List<String> newestFirst = new ArrayList<>();
+    List<String> failedChecks = new ArrayList<>();
+    try (TestAgent agent = TestAgent.connectAndHello(server.wsUri(), h.agentToken(), name)) {
+      for (int i = 0; i < 23; i++) {
+        UUID id = UUID.randomUUID();
+        String kind = i % 2 == 0 ? "backup" : "check";
+        String status = i % 3 == 0 ? "failed" : "succeeded";
+        // Pairs of jobs start in the same second: pages end inside runs of equal times.
+        agent.runJob(id, kind, status, t.plusSeconds(i / 2 * 60), t.plusSeconds(i / 2 * 60 + 5), 0);
+        newestFirst.add(0, id.toString());
+        if (kind.equals("check") && status.equals("failed")) failedChecks.add(0, id.toString());
+      }
+    }
+    List<String> pages = new ArrayList<>();
+    List<String> seen = new ArrayList<>();
+    String next = "/api/v1/jobs?host=" + h.hostId() + "&limit=5";
+    while (next != null) {
+      HttpResponse<String> r = server.admin("GET", next, null);
+      assertEquals(200, r.statusCode(), r.body());
+      Json.objects(r.body()).forEach(j -> seen.add((String) j.get("id")));
+      pages.add(next);
+      next = nextLink(r);
+    }
+    assertEquals(5, pages.size(), pages.toString());
+    assertTrue(pages.get(1).startsWith("/api/v1/jobs?host=" + h.hostId() + "&limit=5&before="), pages.get(1));
+    assertEquals(newestFirst.stream().sorted().toList(), seen.stream().sorted().toList(), "every job once");
+    assertEquals(seen.size(), new HashSet<>(seen).size(), "no job on two pages");
+
+    List<String> filtered = new ArrayList<>();
+    next = "/api/v1/jobs?host=" + h.hostId() + "&kind=check&status=failed&limit=1";
+    while (next != null) {
+      HttpResponse<String> r = server.admin("GET", next, null);
+      assertEquals(200, r.statusCode(), r.body());
+      Json.objects(r.body()).forEach(j -> filtered.add((String) j.get("id")));
+      next = nextLink(r);
+      assertTrue(next == null || next.contains("kind=check&status=failed&limit=1&before="), next);
+    }
+    assertEquals(failedChecks, filtered, "the filter holds on every page");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"kind=copy", "kind=", "kind=Backup", "status=ok", "status=", "before=", "before=xyz",
+      "before=NTpiJzsgRFJPUCBUQUJMRSBqb2JzOy0t"})
+  void aBadJobsFilterOrCursorIs400NamingTheParameter(String query) throws Exception {
+    HttpResponse<String> r = server.admin("GET", "/api/v1/jobs?" + query, null);
+    assertError(r, 400, "bad_request");
+    String param = query.contains("before") ? "before" : query.substring(0, query.indexOf('='));
+    assertTrue(r.body().contains("\\\"" + param + "\\\""), r.body());
+  }
+
+  private static String nextLink(HttpResponse<String> r) {
+    Optional<String> link = r.headers().firstValue("Link");
+    if (link.isEmpty()) return null;
+    Matcher m = Pattern.compile("^<([^>]+)>; rel=\"next\"$").matcher(link.get());
+    assertTrue(m.matches(), link.get());
+    return m.group(1);
+  }
+
   // ------------------------------------------------------------------ alerts
+
+  @Test
+  void alertsArePagedByTheLinkHeader() throws Exception {
+    String name = name("paged-alerts");
+    TestServer.Enrolled h = server.enroll(name);
+    Instant t = Instant.parse("2032-01-01T00:00:00Z");
+    try (TestAgent agent = TestAgent.connectAndHello(server.wsUri(), h.agentToken(), name)) {
+      for (int i = 0; i < 4; i++) {
+        agent.runJob(UUID.randomUUID(), "prune", "failed", t.plusSeconds(i * 20), t.plusSeconds(i * 20 + 1), 0);
+        agent.runJob(UUID.randomUUID(), "prune", "succeeded", t.plusSeconds(i * 20 + 10), t.plusSeconds(i * 20 + 11), 0);
+      }
+    }
+    List<Object> ids = new ArrayList<>();
+    String next = "/api/v1/alerts?status=resolved&limit=2";
+    int pages = 0;
+    while (next != null) {
+      HttpResponse<String> r = server.admin("GET", next, null);
+      assertEquals(200, r.statusCode(), r.body());
+      List<Map<String, Object>> page = Json.objects(r.body());
+      assertTrue(page.size() <= 2);
+      page.stream().filter(a -> h.hostId().equals(a.get("host_id"))).forEach(a -> ids.add(a.get("id")));
+      next = nextLink(r);
+      pages++;
+    }
+    assertEquals(4, ids.size(), "the host's four resolved alerts, each once: " + ids);
+    assertEquals(4, new HashSet<>(ids).size());
+    assertTrue(pages >= 2, "more than one page");
+  }
 
   @Test
   void alertsAreListedByStatus() throws Exception {
@@ -360,7 +456,7 @@ class AdminApiIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"status=closed", "status=", "status=OPEN%20", "limit=0", "limit=x"})
+  @ValueSource(strings = {"status=closed", "status=", "status=OPEN%20", "limit=0", "limit=x", "before=abc"})
   void aBadAlertsQueryIs400(String query) throws Exception {
     assertError(server.admin("GET", "/api/v1/alerts?" + query, null), 400, "bad_request");
   }

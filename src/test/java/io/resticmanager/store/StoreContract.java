@@ -15,7 +15,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -62,6 +65,16 @@ abstract class StoreContract {
     } catch (Exception e) {
       throw new AssertionError(e);
     }
+  }
+
+  /** The first page of a host's jobs ({@code hostId} null: every host's). */
+  List<JobRow> jobsOf(String hostId, int limit) {
+    return await(jobs.list(new JobStore.Query(Optional.ofNullable(hostId), Optional.empty(), Optional.empty(), limit,
+        Optional.empty()))).rows();
+  }
+
+  List<AlertRow> alertsOf(AlertStore.Filter filter, int limit) {
+    return await(alerts.list(filter, limit, Optional.empty())).rows();
   }
 
   String enroll(String name) {
@@ -129,7 +142,7 @@ abstract class StoreContract {
     assertEquals(JobStore.StartOutcome.STORED, await(jobs.start(a, job, JobKind.BACKUP, T0)));
     assertEquals(JobStore.StartOutcome.DUPLICATE, await(jobs.start(a, job, JobKind.BACKUP, T0 + 5)));
     assertEquals(JobStore.StartOutcome.CONFLICT, await(jobs.start(b, job, JobKind.BACKUP, T0)));
-    JobRow row = await(jobs.list(a, 10)).get(0);
+    JobRow row = jobsOf(a, 10).get(0);
     assertEquals(T0, row.startedAt());
     assertEquals(null, row.status());
   }
@@ -145,7 +158,7 @@ abstract class StoreContract {
     assertEquals(90.5, r.durationSeconds(), 1e-9);
     assertEquals(JobKind.BACKUP, r.kind());
     assertInstanceOf(JobStore.Duplicate.class, await(jobs.finish(a, f, k -> AlertChange.NONE, T0)));
-    JobRow row = await(jobs.list(null, 10)).get(0);
+    JobRow row = jobsOf(null, 10).get(0);
     assertEquals(JobStatus.SUCCEEDED, row.status());
     assertEquals(90.5, row.durationSeconds(), 1e-9);
     assertEquals("{\"data_added\":7}", row.summaryJson());
@@ -184,13 +197,13 @@ abstract class StoreContract {
         k -> new AlertChange(List.of(new AlertChange.Raise(AlertKind.BACKUP_FAILED, "backup failed")), Set.of()),
         T0 + 1));
     assertEquals(1, failed.alerts().raised().size());
-    assertEquals(1, await(alerts.list(AlertStore.Filter.OPEN, 10)).size());
+    assertEquals(1, alertsOf(AlertStore.Filter.OPEN, 10).size());
     JobStore.Recorded ok = (JobStore.Recorded) await(jobs.finish(a,
         new JobStore.Finish(j2, JobStatus.SUCCEEDED, T0 + 2, 0, null, null, 1L),
         k -> new AlertChange(List.of(), Set.of(AlertKind.BACKUP_FAILED, AlertKind.BACKUP_STALE)), T0 + 2));
     assertEquals(1, ok.alerts().resolved().size());
-    assertEquals(0, await(alerts.list(AlertStore.Filter.OPEN, 10)).size());
-    AlertRow resolved = await(alerts.list(AlertStore.Filter.RESOLVED, 10)).get(0);
+    assertEquals(0, alertsOf(AlertStore.Filter.OPEN, 10).size());
+    AlertRow resolved = alertsOf(AlertStore.Filter.RESOLVED, 10).get(0);
     assertEquals(T0 + 2, resolved.resolvedAt());
   }
 
@@ -299,8 +312,8 @@ abstract class StoreContract {
       }
     }));
     assertTrue(await(hosts.hostOfAgentToken(e.agentToken())).isEmpty());
-    assertEquals(0, await(jobs.list(null, 10)).size());
-    assertEquals(0, await(alerts.list(AlertStore.Filter.ALL, 10)).size());
+    assertEquals(0, jobsOf(null, 10).size());
+    assertEquals(0, alertsOf(AlertStore.Filter.ALL, 10).size());
     assertEquals(0, db.readNow(HostStore::loadAll).size());
   }
 
@@ -312,7 +325,7 @@ abstract class StoreContract {
       fs.add(jobs.start(a, UUID.randomUUID().toString(), JobKind.BACKUP, T0 + i).toCompletableFuture());
     }
     for (CompletableFuture<JobStore.StartOutcome> f : fs) assertEquals(JobStore.StartOutcome.STORED, f.join());
-    assertEquals(2000, await(jobs.list(a, 5000)).size());
+    assertEquals(2000, jobsOf(a, 5000).size());
     long[] stats = db.writerStats();
     assertTrue(stats[0] <= stats[1], "commits never exceed writes");
   }
@@ -332,7 +345,7 @@ abstract class StoreContract {
     }
     for (CompletableFuture<JobStore.StartOutcome> f : good) assertEquals(JobStore.StartOutcome.STORED, f.join());
     for (CompletableFuture<Object> f : bad) assertThrows(CompletionException.class, f::join);
-    assertEquals(200, await(jobs.list(a, 500)).size());
+    assertEquals(200, jobsOf(a, 500).size());
   }
 
   @Test
@@ -354,5 +367,169 @@ abstract class StoreContract {
     CompletionException e = assertThrows(CompletionException.class, f::join);
     assertInstanceOf(StoreClosedException.class, e.getCause());
     db = TestDatabases.open(settings);
+  }
+  @Test
+  void jobPagesReachEveryJobOnceNewestFirstWithTiesAndFilters() {
+    String a = enroll("a");
+    String b = enroll("b");
+    JobKind[] kinds = JobKind.values();
+    JobStatus[] statuses = JobStatus.values();
+    List<CompletableFuture<?>> writes = new ArrayList<>();
+    Map<String, String> statusOf = new HashMap<>();
+    for (int i = 0; i < 1_234; i++) {
+      String id = UUID.randomUUID().toString();
+      // Seven jobs share each start time, so pages end inside a run of equal times.
+      long start = T0 + (i / 7) * 1_000L;
+      JobKind kind = kinds[i % kinds.length];
+      writes.add(jobs.start(a, id, kind, start).toCompletableFuture());
+      if (i % 11 == 0) {
+        statusOf.put(id, "running");
+        continue;
+      }
+      JobStatus st = statuses[i % statuses.length];
+      statusOf.put(id, kind.wire() + "/" + st.wire());
+      writes.add(jobs.finish(a, new JobStore.Finish(id, st, start + 500, 0, null, null, null), k -> AlertChange.NONE, T0)
+          .toCompletableFuture());
+    }
+    writes.add(jobs.start(b, UUID.randomUUID().toString(), JobKind.BACKUP, T0).toCompletableFuture());
+    writes.forEach(CompletableFuture::join);
+
+    List<JobRow> all = walk(Optional.of(a), Optional.empty(), Optional.empty(), 100);
+    assertEquals(statusOf.keySet(), ids(all), "every job of a on some page");
+    assertEquals(all.size(), ids(all).size(), "no job on two pages");
+    for (int i = 1; i < all.size(); i++) {
+      assertTrue(all.get(i - 1).startedAt() >= all.get(i).startedAt(), "newest first at " + i);
+    }
+
+    List<JobRow> failedChecks = walk(Optional.of(a), Optional.of(JobKind.CHECK), Optional.of("failed"), 7);
+    Set<String> expected = new HashSet<>();
+    statusOf.forEach((id, v) -> {
+      if (v.equals("check/failed")) expected.add(id);
+    });
+    assertFalse(expected.isEmpty());
+    assertEquals(expected, ids(failedChecks));
+
+    List<JobRow> running = walk(Optional.empty(), Optional.empty(), Optional.of("running"), 50);
+    assertEquals(statusOf.values().stream().filter("running"::equals).count() + 1, running.size(),
+        "every unfinished job of both hosts");
+    assertTrue(running.stream().allMatch(j -> j.status() == null));
+  }
+
+  private List<JobRow> walk(Optional<String> host, Optional<JobKind> kind, Optional<String> status, int limit) {
+    List<JobRow> out = new ArrayList<>();
+    Optional<Page.Cursor> before = Optional.empty();
+    for (int pages = 0; pages < 10_000; pages++) {
+      Page<JobRow> page = await(jobs.list(new JobStore.Query(host, kind, status, limit, before)));
+      assertTrue(page.rows().size() <= limit);
+      out.addAll(page.rows());
+      if (page.next().isEmpty()) return out;
+      assertEquals(limit, page.rows().size(), "only a full page has a next one");
+      before = Optional.of(Page.Cursor.decode(page.next().get().encode()).orElseThrow());
+    }
+    throw new AssertionError("paging does not end");
+  }
+
+  private static Set<String> ids(List<JobRow> rows) {
+    Set<String> out = new HashSet<>();
+    rows.forEach(r -> out.add(r.id()));
+    return out;
+  }
+
+  @Test
+  void alertPagesReachEveryAlertOnceByStatus() {
+    String a = enroll("a");
+    // Raise and resolve 120 backup_failed alerts (eight per raising time) and leave one open.
+    for (int i = 0; i < 121; i++) {
+      long at = T0 + (i / 8) * 1_000L;
+      await(alerts.apply(a, new AlertChange(List.of(new AlertChange.Raise(AlertKind.BACKUP_FAILED, "failed " + i)),
+          Set.of()), at));
+      if (i < 120) await(alerts.apply(a, new AlertChange(List.of(), Set.of(AlertKind.BACKUP_FAILED)), at));
+    }
+    for (AlertStore.Filter f : AlertStore.Filter.values()) {
+      List<AlertRow> rows = new ArrayList<>();
+      Optional<Page.Cursor> before = Optional.empty();
+      do {
+        Page<AlertRow> page = await(alerts.list(f, 9, before));
+        rows.addAll(page.rows());
+        before = page.next();
+      } while (before.isPresent());
+      Set<String> distinct = new HashSet<>();
+      rows.forEach(r -> distinct.add(r.id()));
+      int expected = switch (f) {
+        case OPEN -> 1;
+        case RESOLVED -> 120;
+        case ALL -> 121;
+      };
+      assertEquals(expected, rows.size(), f + ": every alert");
+      assertEquals(expected, distinct.size(), f + ": none twice");
+      for (int i = 1; i < rows.size(); i++) assertTrue(rows.get(i - 1).raisedAt() >= rows.get(i).raisedAt());
+    }
+  }
+
+  @Test
+  void cursorsThisServerDidNotMakeAreRefused() {
+    assertEquals(Optional.of(new Page.Cursor(5, "abc-1")), Page.Cursor.decode(new Page.Cursor(5, "abc-1").encode()));
+    for (String bad : List.of("", "x", "!!!", "MTIz", "LTE6YQ", "YTpi", "NTpiJzsgRFJPUCBUQUJMRSBqb2JzOy0t")) {
+      assertEquals(Optional.empty(), Page.Cursor.decode(bad), bad);
+    }
+  }
+
+  @Test
+  void retentionDeletesOldFinishedJobsButNeverRunningOnesNorTheNewestOfEachKindAndStatus() {
+    String a = enroll("a");
+    String b = enroll("b");
+    long cutoff = T0 + 1_000_000;
+    Set<String> kept = new HashSet<>();
+    List<String> oldBackups = new ArrayList<>();
+    for (int i = 0; i < 30; i++) oldBackups.add(job(a, JobKind.BACKUP, JobStatus.SUCCEEDED, T0 + i * 1_000L));
+    List<String> oldChecks = new ArrayList<>();
+    for (int i = 0; i < 5; i++) oldChecks.add(job(a, JobKind.CHECK, JobStatus.FAILED, T0 + i * 1_000L));
+    kept.add(oldChecks.get(4)); // the last failed check: a's check alert and metrics rest on it
+    String running = UUID.randomUUID().toString();
+    await(jobs.start(a, running, JobKind.PRUNE, T0));
+    kept.add(running);
+    kept.add(job(a, JobKind.BACKUP, JobStatus.SUCCEEDED, cutoff + 5_000));
+    kept.add(job(a, JobKind.BACKUP, JobStatus.WARNING, cutoff + 6_000));
+    kept.add(job(a, JobKind.CHECK, JobStatus.SUCCEEDED, cutoff + 7_000));
+    // b has only old jobs: the newest of each kind and status stays.
+    for (int i = 0; i < 12; i++) job(b, JobKind.BACKUP, i % 2 == 0 ? JobStatus.SUCCEEDED : JobStatus.FAILED, T0 + i * 1_000L);
+    List<JobRow> bBefore = jobsOf(b, 100);
+    kept.add(bBefore.get(0).id());
+    kept.add(bBefore.get(1).id());
+    JobStore.Latest latestBefore = db.readNow(JobStore::loadLatest);
+    long snapshotA = db.readNow(c -> JobStore.lastSnapshot(c, a));
+    long snapshotB = db.readNow(c -> JobStore.lastSnapshot(c, b));
+
+    int examined = 0;
+    int deleted = 0;
+    int steps = 0;
+    Optional<Page.Cursor> after = Optional.empty();
+    do {
+      JobStore.Swept s = await(jobs.deleteFinishedBefore(cutoff, after, 4));
+      assertTrue(s.examined() <= 4);
+      examined += s.examined();
+      deleted += s.deleted();
+      after = s.next();
+      steps++;
+    } while (after.isPresent());
+
+    Set<String> left = new HashSet<>(ids(jobsOf(null, 1000)));
+    assertEquals(kept, left);
+    assertEquals(30 + 5 + 12, examined, "every old finished job looked at once");
+    assertEquals(30 + 5 + 12 - 1 - 2, deleted);
+    assertTrue(steps >= (30 + 5 + 12) / 4, "in small steps: " + steps);
+    assertEquals(latestBefore, db.readNow(JobStore::loadLatest), "what the entities read at start is unchanged");
+    assertEquals(snapshotA, (long) db.<Long>readNow(c -> JobStore.lastSnapshot(c, a)));
+    assertEquals(snapshotB, (long) db.<Long>readNow(c -> JobStore.lastSnapshot(c, b)));
+    assertEquals(0, await(jobs.deleteFinishedBefore(cutoff, Optional.empty(), 100)).deleted(), "a second sweep: nothing");
+  }
+
+  /** A finished job, started 10 s before {@code finishedAt}. */
+  private String job(String host, JobKind kind, JobStatus status, long finishedAt) {
+    String id = UUID.randomUUID().toString();
+    await(jobs.start(host, id, kind, finishedAt - 10_000));
+    await(jobs.finish(host, new JobStore.Finish(id, status, finishedAt, 0, null, null, null), k -> AlertChange.NONE,
+        finishedAt));
+    return id;
   }
 }

@@ -5,8 +5,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -16,7 +19,8 @@ import javax.net.ssl.SSLContext;
  */
 public final class ServerApi {
   /** The jobs API's largest page; a host with more jobs cannot be checked through it. */
-  public static final int MAX_JOBS = 1000;
+  private static final int PAGE = 1000; // the API's largest page
+  private static final Pattern NEXT = Pattern.compile("<([^>]+)>; rel=\"next\"");
 
   private final int port;
   private final String adminToken;
@@ -91,15 +95,27 @@ public final class ServerApi {
     return Json.objects(admin("/api/v1/hosts"));
   }
 
-  /** Every job of the host; fails when there are more than the API's page can show. */
+  /** Every job of the host, page after page by the {@code Link: rel="next"} headers. */
   public List<Map<String, Object>> jobs(String hostId) throws Exception {
-    List<Map<String, Object>> jobs = Json.objects(admin("/api/v1/jobs?limit=" + MAX_JOBS + "&host=" + hostId));
-    if (jobs.size() >= MAX_JOBS) throw new AssertionError("host " + hostId + " has too many jobs to list");
-    return jobs;
+    return allPages("/api/v1/jobs?limit=" + PAGE + "&host=" + hostId);
+  }
+
+  /** Every row of a paged admin list, following {@code Link: <…>; rel="next"} until it is gone. */
+  public List<Map<String, Object>> allPages(String first) throws Exception {
+    List<Map<String, Object>> out = new ArrayList<>();
+    String path = first;
+    while (path != null) {
+      HttpResponse<String> r = get(path, adminToken);
+      if (r.statusCode() != 200) throw new AssertionError("GET " + path + ": " + r.statusCode() + " " + r.body());
+      out.addAll(Json.objects(r.body()));
+      Matcher next = NEXT.matcher(r.headers().firstValue("Link").orElse(""));
+      path = next.matches() ? next.group(1) : null;
+    }
+    return out;
   }
 
   public List<Map<String, Object>> openAlerts() throws Exception {
-    return Json.objects(admin("/api/v1/alerts?status=open"));
+    return allPages("/api/v1/alerts?status=open&limit=" + PAGE);
   }
 
   /** A scrape of /metrics that must answer 200, parsed. */
