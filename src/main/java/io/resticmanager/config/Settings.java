@@ -18,6 +18,7 @@ public record Settings(
     Metrics metrics,
     Agents agents,
     Alerts alerts,
+    Jobs jobs,
     Duration askTimeout,
     Cluster cluster) {
 
@@ -84,6 +85,16 @@ public record Settings(
    * checked every {@code checkInterval}.
    */
   public record Alerts(Duration backupMaxAge, Duration checkInterval) {}
+
+  /**
+   * The job history: finished jobs older than {@code retention} are deleted, looked for every
+   * {@code sweepInterval}; {@link Duration#ZERO} keeps every job.
+   */
+  public record Jobs(Duration retention, Duration sweepInterval) {
+    public boolean keepsEverything() {
+      return retention.isZero();
+    }
+  }
 
   /**
    * The node's place in the cluster. {@code port} 0: any free port (a node alone). {@code seedNodes}

@@ -86,6 +86,7 @@ public final class SettingsLoader {
     m.put("RM_METRICS_TRUSTED_CIDR", "metrics.trusted-cidr");
     m.put("RM_TLS_CERT_FILE", "http.tls.cert-file");
     m.put("RM_TLS_KEY_FILE", "http.tls.key-file");
+    m.put("RM_JOBS_RETENTION", "jobs.retention");
     m.put("RM_CLUSTER_HOST", "cluster.host");
     m.put("RM_CLUSTER_PORT", "cluster.port");
     m.put("RM_CLUSTER_SEED_NODES", "cluster.seed-nodes");
@@ -273,6 +274,7 @@ public final class SettingsLoader {
       Duration storeTimeout = duration("agents.store-timeout");
       Duration backupMaxAge = duration("alerts.backup-max-age");
       Duration checkInterval = duration("alerts.check-interval");
+      Duration jobsRetention = retention("jobs.retention");
       Duration askTimeout = duration("ask-timeout");
       refuseNetworkByteLogging();
 
@@ -292,6 +294,7 @@ public final class SettingsLoader {
           new Settings.Metrics(metricsToken, tokenFile, metricsCidrs, maxInFlight),
           new Settings.Agents(helloTimeout, offlineAfter, heartbeat, maxFrame, enrollmentTtl, storeTimeout),
           new Settings.Alerts(backupMaxAge, checkInterval),
+          new Settings.Jobs(jobsRetention, duration("jobs.sweep-interval")),
           askTimeout,
           cluster);
     }
@@ -497,6 +500,20 @@ public final class SettingsLoader {
       Duration d = get(key, expectation, () -> c.getDuration(path(key)));
       if (d.isZero() || d.isNegative()) throw error(key, expectation);
       return d;
+    }
+
+    /** A duration as {@link #duration}, or {@code 0}: keep forever ({@link Duration#ZERO}). */
+    private Duration retention(String key) {
+      ConfigValue v = value(key);
+      Object raw = v.unwrapped();
+      if (raw instanceof Number n && n.doubleValue() == 0 || raw instanceof String t && t.trim().equals("0")) {
+        return Duration.ZERO;
+      }
+      try {
+        return duration(key);
+      } catch (ConfigError e) {
+        throw error(key, "must be 0 (keep every job) or a positive duration with a unit, such as 90d or 12h");
+      }
     }
 
     /** Comma-separated text or a HOCON list of such texts. */

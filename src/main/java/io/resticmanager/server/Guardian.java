@@ -8,6 +8,7 @@ import io.resticmanager.config.Settings;
 import io.resticmanager.fleet.Fleet;
 import io.resticmanager.fleet.HostEntity;
 import io.resticmanager.fleet.HostKeeper;
+import io.resticmanager.jobs.HistoryPruner;
 import io.resticmanager.fleet.NodeHosts;
 import io.resticmanager.http.AlertRoutes;
 import io.resticmanager.http.ApiDirectives;
@@ -44,6 +45,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.ServerBuilder;
@@ -60,7 +63,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The root behavior of a node: joins the cluster (a cluster of one when no seed nodes are configured),
  * starts sharding of {@link HostEntity}, spawns this node's {@link JobTracker}, {@link NodeHosts} and
- * {@link HostKeeper}, builds the routes, binds HTTP (HTTPS with {@link ServerTls}, whose file checks it
+ * {@link HostKeeper}, the cluster's one {@link HistoryPruner} (unless every job is kept), builds the routes, binds HTTP (HTTPS with {@link ServerTls}, whose file checks it
  * schedules) and registers the shutdown order with {@link CoordinatedShutdown}: stop the TLS file checks
  * and unbind, close every agent socket with 1001 and drain HTTP connections, save the node's pending
  * last-seen times and flush the store; then Pekko hands this node's entities off and leaves the cluster,
@@ -104,6 +107,10 @@ public final class Guardian {
       Duration ask = settings.askTimeout();
       Fleet fleet = new Fleet(system, sharding, hosts, view, ask);
       ctx.spawn(HostKeeper.create(hosts, fleet, settings.cluster().wakeInterval()), "host-keeper");
+      if (!settings.jobs().keepsEverything()) {
+        ClusterSingleton.get(system).init(SingletonActor.of(HistoryPruner.create(jobs, settings.jobs().retention(),
+            HistoryPruner.Pace.every(settings.jobs().sweepInterval()), System::currentTimeMillis), "history-pruner"));
+      }
 
       ScrapeGuard.ScrapePolicy scrape = ScrapeGuard.ScrapePolicy.of(settings.metrics(), settings.trustedProxies());
       AgentSocket agentSocket = new AgentSocket(system, fleet, tracker, settings.agents());

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class SettingsLoaderTest {
@@ -89,6 +90,7 @@ class SettingsLoaderTest {
         new Settings.Agents(Duration.ofSeconds(10), Duration.ofSeconds(90), Duration.ofSeconds(30), 1048576,
             Duration.ofHours(1), Duration.ofSeconds(30)),
         new Settings.Alerts(Duration.ofHours(26), Duration.ofMinutes(1)),
+        new Settings.Jobs(Duration.ofDays(90), Duration.ofHours(1)),
         Duration.ofSeconds(5),
         new Settings.Cluster("127.0.0.1", 0, List.of(), Optional.empty(), Optional.empty(), Optional.empty(),
             Duration.ofSeconds(60)));
@@ -758,6 +760,22 @@ class SettingsLoaderTest {
   @Test
   void unparsableDurationIsRejected() throws IOException {
     assertNames(errorFromFile("restic-manager.ask-timeout = soon"), "restic-manager.ask-timeout", "soon");
+  }
+
+  @ParameterizedTest(name = "RM_JOBS_RETENTION={0}")
+  @CsvSource({"0, 0", "90d, 7776000", "12h, 43200", "1 day, 86400"})
+  void jobsRetentionTakesADurationOrZeroToKeepEveryJob(String text, long seconds) {
+    Settings.Jobs jobs = settings(Map.of("RM_JOBS_RETENTION", text)).jobs();
+    assertEquals(Duration.ofSeconds(seconds), jobs.retention());
+    assertEquals(seconds == 0, jobs.keepsEverything());
+  }
+
+  @ParameterizedTest(name = "RM_JOBS_RETENTION={0} is rejected")
+  @ValueSource(strings = {"90", "-1d", "0s", "forever", "1.5"})
+  void aBadJobsRetentionIsRejectedNamingTheVariable(String text) {
+    ConfigError e = error(Map.of("RM_JOBS_RETENTION", text));
+    assertNames(e, "restic-manager.jobs.retention (RM_JOBS_RETENTION)", text);
+    assertTrue(e.getMessage().contains("0 (keep every job)"), e.getMessage());
   }
 
   @Test
