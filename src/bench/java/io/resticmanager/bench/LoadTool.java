@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -140,7 +141,8 @@ public final class LoadTool {
       if (a.equals("--help") || !a.startsWith("--")) {
         System.out.println("""
             LoadTool options (all optional):
-              --scenarios=idle,throughput,metrics   what to measure; cluster: nodes on PostgreSQL (below)
+              --scenarios=idle,throughput,metrics   what to measure; cluster: nodes on PostgreSQL (below); history:
+                                                    ingestion while old jobs are deleted (below)
               --idle-levels=1000,5000,10000         agents connected at each heap reading
               --small-fleet=1000                    hosts of the fleet used for /metrics and throughput
               --throughput-agents=100 --in-flight=8 --warmup-seconds=5 --seconds=20
@@ -152,6 +154,8 @@ public final class LoadTool {
               --server-jar=target/restic-manager.jar --server-heap=1g --data-dir=<temp dir>
               --server-java=<this JVM's java>       the java binary that runs the server (its jcmd reads the heap)
               --server-jvm-args="-XX:StartFlightRecording=filename=/tmp/{name}.jfr"   extra JVM options of the server
+              --history-modes=keep,prune,keep,prune   history scenario: a server per entry on a database holding
+              --history-jobs=1000000                old jobs; prune deletes them (RM_JOBS_RETENTION=30d) meanwhile
               --cluster-nodes=1,3                   cluster scenario: a cluster of each size in turn (PostgreSQL at
                                                     RM_TEST_PG_URL, default 127.0.0.1:5432/test, a schema made and
                                                     dropped per cluster); more than one node: kill -9 of the first
@@ -255,6 +259,7 @@ public final class LoadTool {
         disconnect(agents);
       }
     }
+    if (scenarios.contains("history")) history();
     if (scenarios.contains("cluster")) {
       int hosts = intOpt("cluster-hosts", idleLevels[idleLevels.length - 1]);
       for (String n : opt("cluster-nodes", "1,3").split(",")) cluster(Integer.parseInt(n.trim()), hosts);
@@ -279,9 +284,17 @@ public final class LoadTool {
    * and is the {@code {name}} of {@code --server-jvm-args}.
    */
   private ServerUnderTest spawn(String name, Map<String, String> env) throws Exception {
-    Path dataDir = opts.containsKey("data-dir")
+    return spawn(newDataDir(name), name, env);
+  }
+
+  private Path newDataDir(String name) throws IOException {
+    return opts.containsKey("data-dir")
         ? Path.of(opt("data-dir", "")).resolve(name)
         : Files.createTempDirectory("rm-load-" + name + "-");
+  }
+
+  /** A child server on {@code dataDir}, which may hold a database from an earlier child. */
+  private ServerUnderTest spawn(Path dataDir, String name, Map<String, String> env) throws Exception {
     String heap = opt("server-heap", "1g");
     List<String> jvm = new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap));
     String extra = opt("server-jvm-args", "");
@@ -509,7 +522,8 @@ public final class LoadTool {
   }
 
   /** What a throughput run measured: acked job.finished/s, the servers' CPU (cores, µs per job), the load tool's. */
-  private record Throughput(double rate, double cores, double cpuPerJobMicros, double loadToolCores) {}
+  private record Throughput(double rate, double cores, double cpuPerJobMicros, double loadToolCores, double p50,
+      double p99, double max) {}
 
   /**
    * The first {@code --throughput-agents} of {@code all} run jobs back to back, {@code --in-flight} each;
@@ -571,7 +585,116 @@ public final class LoadTool {
         LoadAgent.ERRORS.get() - errorsBefore, orNa("%.2f", cores), orNa("%.0f", perJob), self,
         rate >= 5000 ? "met" : "missed"));
     progress(String.format(Locale.ROOT, "throughput %.0f acked job.finished/s", rate));
-    return new Throughput(rate, cores, perJob, self);
+    return new Throughput(rate, cores, perJob, self, latencies.percentileMillis(50),
+        latencies.percentileMillis(99), latencies.maxMillis());
+  }
+
+  // ------------------------------------------------------------------------------------------ history
+
+  /**
+   * Whether deleting old jobs moves ingestion: per entry of {@code --history-modes} (default
+   * {@code keep,prune,keep,prune}) a new SQLite server whose database holds {@code --history-jobs} (default
+   * 1,000,000) finished jobs of its {@code --small-fleet}... hosts, 100 to 400 days old, then the throughput run.
+   * {@code keep} runs with {@code RM_JOBS_RETENTION=0}; {@code prune} with {@code 30d}, its pruner's first
+   * sweep (30 s after start) deleting that backlog while the throughput run is measured. The jobs are written
+   * straight into the database while no server runs (the hosts were enrolled through the API by a first
+   * child on the same data dir); the report counts the jobs deleted during the measured window.
+   */
+  private void history() throws Exception {
+    int hosts = intOpt("throughput-agents", 100);
+    int jobs = intOpt("history-jobs", 1_000_000);
+    List<String[]> rows = new ArrayList<>();
+    for (String mode : opt("history-modes", "keep,prune,keep,prune").split(",")) {
+      boolean prune = mode.trim().equals("prune");
+      String name = "history-" + (rows.size() + 1) + "-" + mode.trim();
+      Path dataDir = newDataDir(name);
+      hostSeq.set(0);
+      List<String[]> enrolled;
+      try (ServerUnderTest first = spawn(dataDir, name + "-enrol", Map.of("RM_JOBS_RETENTION", "0"))) {
+        enrolled = enroll(List.of(first), hosts);
+      }
+      Path db = dataDir.resolve("restic-manager.db");
+      fillHistory(db, jobs);
+      try (ServerUnderTest server = spawn(dataDir, name, Map.of("RM_JOBS_RETENTION", prune ? "30d" : "0"))) {
+        long started = System.nanoTime();
+        List<LoadAgent> agents = connect(List.of(server), enrolled).agents();
+        if (prune) {
+          long deadline = started + TimeUnit.SECONDS.toNanos(120);
+          while (countJobs(db) >= jobs && System.nanoTime() < deadline) Thread.sleep(500);
+        } else {
+          Thread.sleep(Math.max(0, TimeUnit.SECONDS.toMillis(32) - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
+        }
+        long before = countJobs(db);
+        Throughput t = throughput(List.of(server), agents, "SQLite, " + (prune
+            ? "RM_JOBS_RETENTION=30d, deleting a backlog of " + String.format(Locale.ROOT, "%,d", jobs) + " old jobs"
+            : "RM_JOBS_RETENTION=0, " + String.format(Locale.ROOT, "%,d", jobs) + " old jobs kept"));
+        long after = countJobs(db);
+        rows.add(new String[] {mode.trim(), String.format(Locale.ROOT, "%,.0f", t.rate()),
+            String.format(Locale.ROOT, "%.1f", t.p50()), String.format(Locale.ROOT, "%.1f", t.p99()),
+            String.format(Locale.ROOT, "%.1f", t.max()), orNa("%.0f", t.cpuPerJobMicros()),
+            String.format(Locale.ROOT, "%,d", before - after)});
+        disconnect(agents);
+      }
+    }
+    line("");
+    line("## Ingestion while old jobs are deleted");
+    line("");
+    line(String.format(Locale.ROOT, "%d agents against a SQLite database holding %,d finished jobs 100 to 400 days old;"
+        + " keep: RM_JOBS_RETENTION=0, prune: 30d, the pruner deleting them (500 a transaction, then a pause of at"
+        + " least 50 ms and three times the step) during the measured window. Old jobs deleted: during the"
+        + " throughput run's %s s (warm-up and measured window).", hosts, jobs,
+        opt("warmup-seconds", "5") + " + " + opt("seconds", "20")));
+    line("");
+    line("| mode | acked job.finished/s | ack p50 (ms) | ack p99 (ms) | ack max (ms) | server CPU per job (µs) | old jobs deleted |");
+    line("|---|---:|---:|---:|---:|---:|---:|");
+    for (String[] r : rows) line("| " + String.join(" | ", r) + " |");
+  }
+
+  /**
+   * Writes {@code n} finished backup jobs, spread evenly over the hosts in {@code db}, 100 to 400 days old,
+   * most succeeded; a server must not be running on it.
+   */
+  private static void fillHistory(Path db, int n) throws Exception {
+    long t0 = System.nanoTime();
+    long now = System.currentTimeMillis();
+    long day = TimeUnit.DAYS.toMillis(1);
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
+      List<String> hostIds = new ArrayList<>();
+      try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT id FROM hosts ORDER BY id")) {
+        while (rs.next()) hostIds.add(rs.getString(1));
+      }
+      c.setAutoCommit(false);
+      try (PreparedStatement ps = c.prepareStatement("INSERT INTO jobs (id, host_id, kind, status, started_at,"
+          + " finished_at, exit_code, duration_seconds, data_added) VALUES (?, ?, 'backup', ?, ?, ?, ?, 60, 4096)")) {
+        for (int i = 0; i < n; i++) {
+          long start = now - 400 * day + (long) i * (300 * day / n);
+          boolean failed = i % 50 == 0;
+          ps.setString(1, UUID.randomUUID().toString());
+          ps.setString(2, hostIds.get(i % hostIds.size()));
+          ps.setString(3, failed ? "failed" : "succeeded");
+          ps.setLong(4, start);
+          ps.setLong(5, start + 60_000);
+          ps.setInt(6, failed ? 1 : 0);
+          ps.addBatch();
+          if (i % 10_000 == 9_999) ps.executeBatch();
+          if (i % 200_000 == 199_999) c.commit();
+        }
+        ps.executeBatch();
+        c.commit();
+      }
+    }
+    progress(String.format(Locale.ROOT, "wrote %,d old jobs in %.1f s", n, (System.nanoTime() - t0) / 1e9));
+  }
+
+  /** The jobs in {@code db} that {@link #fillHistory} wrote (all older than 100 days; the run's own jobs are new). */
+  private static long countJobs(Path db) throws Exception {
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM jobs WHERE started_at < "
+            + (System.currentTimeMillis() - TimeUnit.DAYS.toMillis(50)))) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   private static long selfCpuNanos() {

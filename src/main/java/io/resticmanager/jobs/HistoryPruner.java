@@ -14,14 +14,15 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * Bounds the job history (RM_JOBS_RETENTION): every {@code interval} it sweeps the jobs that finished more
  * than {@code retention} ago, {@code batch} at a time, each step one short transaction of the store's
- * writer followed by a {@code pause}, so that ingestion's writes queue behind at most one small step and
- * never behind the whole backlog. Running jobs and the newest job of each host, kind and status are kept
+ * writer followed by a pause of at least {@code pause} and at least three times the step's own time, so
+ * that ingestion's writes queue behind at most one small step, never behind the whole backlog, and the
+ * pruner holds the writer at most a quarter of the time however slow the disk. Running jobs and the newest job of each host, kind and status are kept
  * ({@link JobStore#deleteFinishedBefore}). One pruner runs in the cluster (a cluster singleton), so nodes
  * do not delete the same rows twice; a failed step is logged and the sweep starts again at the next
  * interval. Takes no messages from outside.
  */
 public final class HistoryPruner {
-  /** How the sweeps run. */
+  /** How the sweeps run; {@code pause} is the least pause between steps. */
   public record Pace(Duration firstSweep, Duration interval, int batch, Duration pause) {
     private static final Duration FIRST = Duration.ofSeconds(30);
 
@@ -55,6 +56,7 @@ public final class HistoryPruner {
     private final Duration retention;
     private final Pace pace;
     private final LongSupplier clock;
+    private long stepStarted;
 
     Sweeper(ActorContext<Command> ctx, TimerScheduler<Command> timers, JobStore jobs, Duration retention, Pace pace,
         LongSupplier clock) {
@@ -79,6 +81,7 @@ public final class HistoryPruner {
     private Behavior<Command> sweeping(long cutoff, long examined, long deleted, long began) {
       return Behaviors.receive(Command.class)
           .onMessage(Step.class, s -> {
+            stepStarted = System.nanoTime();
             ctx.pipeToSelf(jobs.deleteFinishedBefore(cutoff, s.after(), pace.batch()), Stepped::new);
             return Behaviors.same();
           })
@@ -91,7 +94,9 @@ public final class HistoryPruner {
             long nowExamined = examined + s.swept().examined();
             long nowDeleted = deleted + s.swept().deleted();
             if (s.swept().next().isPresent()) {
-              timers.startSingleTimer(new Step(s.swept().next()), pace.pause());
+              Duration took = Duration.ofNanos(System.nanoTime() - stepStarted);
+              Duration pause = took.multipliedBy(3).compareTo(pace.pause()) > 0 ? took.multipliedBy(3) : pace.pause();
+              timers.startSingleTimer(new Step(s.swept().next()), pause);
               return sweeping(cutoff, nowExamined, nowDeleted, began);
             }
             if (nowDeleted > 0) {

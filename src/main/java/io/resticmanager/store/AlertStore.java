@@ -118,7 +118,7 @@ public final class AlertStore {
     });
     args.add(limit + 1);
     String sql = "SELECT " + COLUMNS + " FROM alerts" + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
-        + " ORDER BY raised_at DESC, id LIMIT ?";
+        + " ORDER BY raised_at DESC, id DESC LIMIT ?";
     return db.read(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         Jdbc.bind(ps, args);

@@ -138,7 +138,7 @@ public final class JobStore {
     });
     args.add(q.limit() + 1);
     String sql = "SELECT " + COLUMNS + " FROM jobs" + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
-        + " ORDER BY started_at DESC, id LIMIT ?";
+        + " ORDER BY started_at DESC, id DESC LIMIT ?";
     return db.read(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         Jdbc.bind(ps, args);
@@ -167,7 +167,7 @@ public final class JobStore {
       List<String> ids = new ArrayList<>();
       Page.Cursor last = null;
       try (PreparedStatement ps = c.prepareStatement("SELECT id, started_at FROM jobs WHERE started_at < ?"
-          + " AND finished_at < ?" + (after.isPresent() ? " AND (started_at > ? OR (started_at = ? AND id > ?))" : "")
+          + " AND finished_at < ?" + (after.isPresent() ? " AND started_at >= ? AND (started_at > ? OR id > ?)" : "")
           + " ORDER BY started_at, id LIMIT ?")) {
         List<Object> args = new ArrayList<>(List.of(finishedBefore, finishedBefore));
         after.ifPresent(a -> args.addAll(List.of(a.at(), a.at(), a.id())));

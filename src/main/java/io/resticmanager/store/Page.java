@@ -55,8 +55,12 @@ public record Page<T>(List<T> rows, Optional<Cursor> next) {
     return new Page<>(rows, Optional.of(cursorOf.apply(rows.get(limit - 1))));
   }
 
-  /** The SQL condition for rows after {@code cursor} in newest-first order by {@code timeColumn}, then id. */
+  /**
+   * The SQL condition for rows after {@code cursor} in newest-first order ({@code ORDER BY timeColumn DESC,
+   * id DESC}); binds the cursor's time, its time again and its id. Written as a range on the time so that
+   * an index on (time, id) serves it.
+   */
   static String afterCondition(String timeColumn) {
-    return "(" + timeColumn + " < ? OR (" + timeColumn + " = ? AND id > ?))";
+    return "(" + timeColumn + " <= ? AND (" + timeColumn + " < ? OR id < ?))";
   }
 }
