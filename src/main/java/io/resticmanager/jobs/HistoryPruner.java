@@ -26,7 +26,7 @@ public final class HistoryPruner {
   public record Pace(Duration firstSweep, Duration interval, int batch, Duration pause) {
     private static final Duration FIRST = Duration.ofSeconds(30);
 
-    /** The server's: the first sweep 30 s after start (sooner when {@code interval} is shorter), 500 jobs a step, 50 ms apart. */
+    /** The server's: the first sweep 30 s after start (sooner when {@code interval} is shorter), 500 jobs a step, pauses ≥ 50 ms. */
     public static Pace every(Duration interval) {
       return new Pace(interval.compareTo(FIRST) < 0 ? interval : FIRST, interval, 500, Duration.ofMillis(50));
     }
