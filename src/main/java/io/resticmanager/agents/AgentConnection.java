@@ -287,6 +287,8 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
     long since;
     final HostEntity.Command request;
     int copies;
+    /** The job's end, answered as unknown before this start was answered: handed over again once it is. */
+    HostEntity.Command then;
 
     Waiting(long since, HostEntity.Command request) {
       this.since = since;
@@ -334,6 +336,19 @@ public final class AgentConnection extends AbstractBehavior<AgentConnection.Comm
     String key = r.of() + " " + r.jobId();
     Waiting w = inFlight.get(key);
     if (w == null) return this; // answered after the socket closed for want of it
+    String startKey = Frame.JobStarted.TYPE + " " + r.jobId();
+    if (r.outcome() == JobReply.Outcome.UNKNOWN_JOB && r.of().equals(Frame.JobFinished.TYPE)
+        && inFlight.containsKey(startKey)) {
+      // The start this agent sent first has not been answered: it went to an incarnation of the entity that
+      // stopped (a hand-off) while the end reached the next one. Not an agent's error: the end waits for
+      // the start's answer and is handed over again then (or with every unanswered event on Reattach).
+      inFlight.get(startKey).then = w.request;
+      return this;
+    }
+    if (w.then != null && r.outcome() != JobReply.Outcome.FAILED) {
+      peers.entity().tell(w.then);
+      w.then = null;
+    }
     if (--w.copies == 0) inFlight.remove(key);
     unanswered--;
     if (inFlight.isEmpty()) timers.cancel(StoreDeadline.INSTANCE);

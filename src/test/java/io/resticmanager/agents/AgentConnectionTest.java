@@ -144,4 +144,41 @@ class AgentConnectionTest {
     h.entityGets(HostEntity.StartJob.class);
     assertEquals(AgentConnection.CLOSE_SERVER_ERROR, h.socket().closed.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS));
   }
+
+  @Test
+  void anEndAnsweredUnknownWhileItsStartIsUnansweredWaitsForTheStartInsteadOfAnError() throws Exception {
+    Harness h = connect(Duration.ofSeconds(30));
+    UUID job = UUID.randomUUID();
+    h.receive(TestAgent.started(job, "backup", T0));
+    HostEntity.StartJob start = h.entityGets(HostEntity.StartJob.class);
+    h.receive(TestAgent.finished(job, "succeeded", T0.plusSeconds(5), 0, 5));
+    HostEntity.FinishJob finish = h.entityGets(HostEntity.FinishJob.class);
+    // The start went to an incarnation that stopped; the end reached the next one, which has no such job.
+    finish.replyTo().tell(new HostEntity.JobReply(job, "job.finished", HostEntity.JobReply.Outcome.UNKNOWN_JOB, null));
+    h.entity().expectNoMessage(Duration.ofMillis(200));
+    assertEquals(List.of(), List.copyOf(h.socket().sent), "no error frame, no ack yet");
+
+    start.replyTo().tell(new HostEntity.JobReply(job, "job.started", HostEntity.JobReply.Outcome.STORED, null));
+    assertTrue(h.socket().next("ack").contains("\"of\":\"job.started\""));
+    HostEntity.FinishJob again = h.entityGets(HostEntity.FinishJob.class);
+    assertEquals(job, again.end().jobId());
+    again.replyTo().tell(new HostEntity.JobReply(job, "job.finished", HostEntity.JobReply.Outcome.STORED,
+        new HostEntity.Recorded(JobKind.BACKUP, JobStatus.SUCCEEDED, 5.0)));
+    String ack = h.socket().next("ack");
+    assertTrue(ack.contains("\"of\":\"job.finished\"") && ack.contains(job.toString()), ack);
+    assertEquals(new JobTracker.RecordJobFinished(JobKind.BACKUP, JobStatus.SUCCEEDED, Duration.ofSeconds(5)),
+        h.tracker().receiveMessage(WAIT));
+    assertTrue(h.socket().sent.stream().noneMatch(f -> f.contains("\"error\"")), "no error frame");
+  }
+
+  @Test
+  void anEndOfAJobNeverStartedIsStillAnUnknownJobError() throws Exception {
+    Harness h = connect(Duration.ofSeconds(30));
+    UUID job = UUID.randomUUID();
+    h.receive(TestAgent.finished(job, "succeeded", T0, 0, 5));
+    HostEntity.FinishJob finish = h.entityGets(HostEntity.FinishJob.class);
+    finish.replyTo().tell(new HostEntity.JobReply(job, "job.finished", HostEntity.JobReply.Outcome.UNKNOWN_JOB, null));
+    String error = h.socket().next("error");
+    assertTrue(error.contains("unknown_job") && error.contains(job.toString()), error);
+  }
 }
