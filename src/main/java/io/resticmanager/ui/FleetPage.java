@@ -100,7 +100,8 @@ public final class FleetPage {
         .append("\" data-age=\"").append(snapAge).append("\" data-size=\"").append(h.repositorySizeBytes())
         .append("\" data-snapshots=\"").append(h.snapshots()).append("\" data-alerts=\"").append(h.openAlerts())
         .append("\" data-search=\"");
-    Html.esc(out, (h.name() + " " + h.os()).toLowerCase(Locale.ROOT)).append("\"><td><a href=\"/ui/hosts/");
+    Html.esc(out, h.name().toLowerCase(Locale.ROOT)).append(' ');
+    Html.esc(out, h.os().toLowerCase(Locale.ROOT)).append("\"><td><a href=\"/ui/hosts/");
     Html.esc(out, h.id()).append("\">");
     Html.esc(out, h.name()).append("</a><small>");
     Html.esc(out, h.os()).append("</small></td>");
@@ -115,15 +116,15 @@ public final class FleetPage {
     for (JobKind k : KINDS) {
       Long at = h.lastJobAt().get(k);
       if (at == null) {
-        out.append("<td class=\"none\">—</td>");
+        out.append("<td class=\"none\">&#8212;</td>");
         continue;
       }
       String st = status(h, k, at);
       out.append("<td class=\"st-").append(st).append("\">").append(st).append("<small>")
           .append(Html.age(now - at)).append(" ago</small></td>");
     }
-    out.append("<td>").append(h.repositorySizeBytes() >= 0 ? Html.bytes(h.repositorySizeBytes()) : "—")
-        .append("</td><td>").append(h.snapshots() >= 0 ? Long.toString(h.snapshots()) : "—").append("</td>");
+    out.append("<td>").append(h.repositorySizeBytes() >= 0 ? Html.bytes(h.repositorySizeBytes()) : "&#8212;")
+        .append("</td><td>").append(h.snapshots() >= 0 ? Long.toString(h.snapshots()) : "&#8212;").append("</td>");
     out.append(h.openAlerts() > 0 ? "<td class=\"bad\">" : "<td class=\"ok\">").append(h.openAlerts())
         .append("</td></tr>");
   }

@@ -111,16 +111,14 @@ public final class Html {
     return (s / 3600) + "h " + ((s % 3600) / 60) + "m";
   }
 
-  /** Bytes in binary units: {@code 512 B}, {@code 1.5 KiB}, {@code 20.0 GiB}. */
+  /** Bytes in binary units with one decimal: {@code 512 B}, {@code 1.5 KiB}, {@code 20.0 GiB}. */
   public static String bytes(long b) {
     if (b < 1024) return b + " B";
     String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = b;
-    int u = -1;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+    int u = 0;
+    while (u < units.length - 1 && b >= 1024L << (10 * (u + 1))) u++;
+    long unit = 1024L << (10 * u);
+    long tenths = Math.round(b * 10.0 / unit);
+    return tenths / 10 + "." + tenths % 10 + " " + units[u];
   }
 }
