@@ -140,12 +140,12 @@ public final class Fleet {
     return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(x -> byId);
   }
 
-  /** As {@link #pages}, for {@link NodeHosts.ListStatus}. */
+  /** As {@link #pages}, for {@link NodeHosts.ListStatus}; this node's own view answers in one reply. */
   private CompletionStage<Void> statusPages(ActorRef<NodeHosts.Command> view, String after, long deadline,
       Map<String, HostStatus> byId) {
     Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
     return AskPattern.<NodeHosts.Command, NodeHosts.HostStatuses>ask(
-            view, r -> new NodeHosts.ListStatus(after, r), left, system.scheduler())
+            view, r -> new NodeHosts.ListStatus(after, !view.equals(this.view), r), left, system.scheduler())
         .thenCompose(page -> {
           for (HostStatus h : page.hosts()) {
             byId.merge(h.id(), h, (a, b) -> b.lastSeenAt() > a.lastSeenAt() ? b : a);

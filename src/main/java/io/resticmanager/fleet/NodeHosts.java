@@ -67,10 +67,11 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
   public record LiveHosts(List<Live> hosts, boolean more) implements CborSerializable {}
 
   /**
-   * Replies with what the status page shows of this node's hosts ({@link HostStatus}), paged like
-   * {@link ListLive} and for the same reason; asked by any node.
+   * Replies with what the status page shows of this node's hosts ({@link HostStatus}) after {@code after}, paged
+   * like {@link ListLive} and for the same reason when {@code paged}; asked by any node. The node's own
+   * {@link Fleet} asks unpaged: a local reply crosses no frame.
    */
-  public record ListStatus(String after, ActorRef<HostStatuses> replyTo) implements Command {}
+  public record ListStatus(String after, boolean paged, ActorRef<HostStatuses> replyTo) implements Command {}
 
   /** A page of {@link ListStatus}; {@code more} when hosts after the last one remain. */
   public record HostStatuses(List<HostStatus> hosts, boolean more) implements CborSerializable {}
@@ -215,11 +216,15 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
   }
 
   private Behavior<Command> onListStatus(ListStatus m) {
-    List<HostStatus> page = new ArrayList<>(Math.min(PAGE, hosts.size()));
+    List<HostStatus> page = new ArrayList<>(m.paged() ? Math.min(PAGE, hosts.size()) : hosts.size());
     boolean more = false;
     int bytes = 0;
     for (Entry e : hosts.tailMap(m.after(), false).values()) {
       HostView v = e.view();
+      if (!m.paged()) {
+        page.add(HostStatus.of(v, e.sample()));
+        continue;
+      }
       int size = STATUS_OVERHEAD + utf8(v.id()) + utf8(v.name()) + utf8(v.agentVersion()) + utf8(v.resticVersion())
           + utf8(v.os());
       if (page.size() == PAGE || (!page.isEmpty() && bytes + size > PAGE_BYTES)) {
