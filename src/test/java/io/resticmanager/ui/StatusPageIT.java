@@ -274,6 +274,9 @@ class StatusPageIT {
     assertEquals(303, ok.statusCode());
     assertEquals("/ui/hosts/" + oldId + "?msg=offline", ok.headers().firstValue("Location").orElseThrow());
     assertEquals(400, post("/ui/hosts/" + oldId + "/jobs", "kind=restore&csrf=" + csrf(session), session).statusCode());
+    assertEquals(400, post("/ui/login", "token=%zz", null).statusCode(), "a form that does not decode");
+    assertEquals(413, post("/ui/login", "token=" + "a".repeat(20_000), null).statusCode(), "a form too large");
+    assertEquals(404, post("/ui/alerts/no-such-alert/ack", "csrf=" + csrf(session), session).statusCode());
   }
 
   @Test
