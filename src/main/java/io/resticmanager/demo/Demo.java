@@ -129,13 +129,14 @@ public final class Demo {
     }
   }
 
-  /** Prints the URL, where the admin token is and a ready curl for /metrics. */
+  /** Prints the URL, the status page, where the admin token is and a ready curl for /metrics. */
   public void printBanner(Running r, Path dataDir, boolean adminTokenFromConfig) {
     String base = "http://127.0.0.1:" + r.server().port();
     String adminToken = adminTokenFromConfig ? "$RM_ADMIN_TOKEN"
         : "$(cat " + dataDir.resolve("admin-token") + ")";
     out.println();
     out.println("restic-manager demo is running at " + base);
+    out.println("  status page:  open " + base + "/ in a browser and log in with the admin token");
     out.println("  admin token:  " + (adminTokenFromConfig ? "as configured (RM_ADMIN_TOKEN)"
         : dataDir.resolve("admin-token").toString()));
     out.println("  hosts:        curl -H \"Authorization: Bearer " + adminToken + "\" " + base + "/api/v1/hosts");

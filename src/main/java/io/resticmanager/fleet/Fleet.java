@@ -106,6 +106,55 @@ public final class Fleet {
     });
   }
 
+  /**
+   * Every enrolled host as the status page shows it ({@link HostStatus}), in stored order: one read of the
+   * hosts table and every node's view asked for its hosts in pages, as {@link #list()} does; a host no view
+   * answered for within {@link #VIEW_WAIT} is shown as stored, offline. Never a query per host.
+   */
+  public CompletionStage<List<HostStatus>> statuses() {
+    CompletionStage<List<HostRow>> rows = store.all();
+    CompletionStage<Map<String, HostStatus>> live =
+        AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
+            system.receptionist(), r -> Receptionist.find(NodeHosts.KEY, r), askTimeout, system.scheduler())
+        .thenCompose(listing -> statusViews(listing.getServiceInstances(NodeHosts.KEY)));
+    return rows.thenCombine(live, (stored, byId) -> {
+      List<HostStatus> out = new ArrayList<>(stored.size());
+      for (HostRow r : stored) {
+        HostStatus s = byId.get(r.id());
+        out.add(s == null ? HostStatus.stored(r) : s.withStored(r));
+      }
+      return List.copyOf(out);
+    });
+  }
+
+  private CompletionStage<Map<String, HostStatus>> statusViews(Set<ActorRef<NodeHosts.Command>> views) {
+    Set<Address> unreachable = new HashSet<>();
+    for (Member m : Cluster.get(system).state().getUnreachable()) unreachable.add(m.address());
+    Map<String, HostStatus> byId = new ConcurrentHashMap<>();
+    List<CompletableFuture<Void>> asks = new ArrayList<>();
+    long deadline = System.nanoTime() + VIEW_WAIT.toNanos();
+    for (ActorRef<NodeHosts.Command> v : views) {
+      if (unreachable.contains(v.path().address())) continue;
+      asks.add(statusPages(v, "", deadline, byId).exceptionally(e -> null).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(x -> byId);
+  }
+
+  /** As {@link #pages}, for {@link NodeHosts.ListStatus}; this node's own view answers in one reply. */
+  private CompletionStage<Void> statusPages(ActorRef<NodeHosts.Command> view, String after, long deadline,
+      Map<String, HostStatus> byId) {
+    Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
+    return AskPattern.<NodeHosts.Command, NodeHosts.HostStatuses>ask(
+            view, r -> new NodeHosts.ListStatus(after, !view.equals(this.view), r), left, system.scheduler())
+        .thenCompose(page -> {
+          for (HostStatus h : page.hosts()) {
+            byId.merge(h.id(), h, (a, b) -> b.lastSeenAt() > a.lastSeenAt() ? b : a);
+          }
+          if (!page.more() || page.hosts().isEmpty()) return CompletableFuture.completedFuture(null);
+          return statusPages(view, page.hosts().get(page.hosts().size() - 1).id(), deadline, byId);
+        });
+  }
+
   private CompletionStage<Map<String, NodeHosts.Live>> liveViews(Set<ActorRef<NodeHosts.Command>> views) {
     Set<Address> unreachable = new HashSet<>();
     for (Member m : Cluster.get(system).state().getUnreachable()) unreachable.add(m.address());

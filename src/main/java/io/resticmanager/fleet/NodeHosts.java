@@ -66,6 +66,19 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
   /** A page of {@link ListLive}; {@code more} when hosts after the last one remain. */
   public record LiveHosts(List<Live> hosts, boolean more) implements CborSerializable {}
 
+  /**
+   * Replies with what the status page shows of this node's hosts ({@link HostStatus}) after {@code after}, paged
+   * like {@link ListLive} and for the same reason when {@code paged}; asked by any node. The node's own
+   * {@link Fleet} asks unpaged: a local reply crosses no frame.
+   */
+  public record ListStatus(String after, boolean paged, ActorRef<HostStatuses> replyTo) implements Command {}
+
+  /** A page of {@link ListStatus}; {@code more} when hosts after the last one remain. */
+  public record HostStatuses(List<HostStatus> hosts, boolean more) implements CborSerializable {}
+
+  /** Per host in a {@link HostStatuses} page: field names, numbers and the two maps of job times in CBOR. */
+  static final int STATUS_OVERHEAD = 512;
+
   /** Hosts per page of {@link LiveHosts} at most. */
   public static final int PAGE = 1000;
   /**
@@ -125,6 +138,7 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
         .onMessage(Gone.class, this::onGone)
         .onMessage(GetSample.class, this::onGetSample)
         .onMessage(ListLive.class, this::onListLive)
+        .onMessage(ListStatus.class, this::onListStatus)
         .onMessageEquals(RenderRows.INSTANCE, () -> {
           renderRows();
           return this;
@@ -198,6 +212,29 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
       page.add(new Live(v.id(), v.online(), v.lastSeenAt(), v.agentVersion(), v.resticVersion(), v.os()));
     }
     m.replyTo().tell(new LiveHosts(List.copyOf(page), more));
+    return this;
+  }
+
+  private Behavior<Command> onListStatus(ListStatus m) {
+    List<HostStatus> page = new ArrayList<>(m.paged() ? Math.min(PAGE, hosts.size()) : hosts.size());
+    boolean more = false;
+    int bytes = 0;
+    for (Entry e : hosts.tailMap(m.after(), false).values()) {
+      HostView v = e.view();
+      if (!m.paged()) {
+        page.add(HostStatus.of(v, e.sample()));
+        continue;
+      }
+      int size = STATUS_OVERHEAD + utf8(v.id()) + utf8(v.name()) + utf8(v.agentVersion()) + utf8(v.resticVersion())
+          + utf8(v.os());
+      if (page.size() == PAGE || (!page.isEmpty() && bytes + size > PAGE_BYTES)) {
+        more = true;
+        break;
+      }
+      bytes += size;
+      page.add(HostStatus.of(v, e.sample()));
+    }
+    m.replyTo().tell(new HostStatuses(List.copyOf(page), more));
     return this;
   }
 

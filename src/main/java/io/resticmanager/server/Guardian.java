@@ -25,6 +25,8 @@ import io.resticmanager.store.AlertStore;
 import io.resticmanager.store.Database;
 import io.resticmanager.store.HostStore;
 import io.resticmanager.store.JobStore;
+import io.resticmanager.ui.Sessions;
+import io.resticmanager.ui.UiRoutes;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -75,6 +77,8 @@ public final class Guardian {
   private static final Duration SHUTDOWN_STEP = Duration.ofSeconds(10);
   // Ends as soon as every socket has closed; the bound only matters for peers that never answer.
   private static final Duration AGENT_DRAIN = Duration.ofSeconds(10);
+  /** How long a status-page login lasts (sessions are this node's, in memory). */
+  private static final Duration UI_SESSION_TTL = Duration.ofHours(12);
 
   private Guardian() {}
 
@@ -124,7 +128,9 @@ public final class Guardian {
           new EnrollmentRoutes(adminToken, hosts, fleet, settings.agents().enrollmentTokenTtl()).route(),
           new HostRoutes(adminToken, fleet).route(),
           new JobRoutes(adminToken, jobs).route(),
-          new AlertRoutes(adminToken, alerts, fleet).route());
+          new AlertRoutes(adminToken, alerts, fleet).route(),
+          new UiRoutes(adminToken, fleet, hosts, jobs, alerts, new Sessions(UI_SESSION_TTL, System::currentTimeMillis),
+              tls.isPresent(), settings.alerts().backupMaxAge(), System::currentTimeMillis).route());
 
       ServerBuilder server = Http.get(system).newServerAt(settings.http().host(), settings.http().port())
           .logTo(HttpServerLog.create(system));

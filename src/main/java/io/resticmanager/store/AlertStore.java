@@ -127,6 +127,18 @@ public final class AlertStore {
     });
   }
 
+  /** One host's alerts, open and resolved, newest first (by raising, then id); at most {@code limit}. */
+  public CompletionStage<List<AlertRow>> listForHost(String hostId, int limit) {
+    return db.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT " + COLUMNS + " FROM alerts WHERE host_id = ? ORDER BY raised_at DESC, id DESC LIMIT ?")) {
+        ps.setString(1, hostId);
+        ps.setInt(2, limit);
+        return rows(ps);
+      }
+    });
+  }
+
   /** Every open alert; read once at start by the fleet. */
   public static List<AlertRow> loadOpen(Connection c) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM alerts WHERE status = 'open'")) {

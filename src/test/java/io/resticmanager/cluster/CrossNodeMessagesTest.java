@@ -7,6 +7,7 @@ import io.resticmanager.config.SettingsLoader;
 import io.resticmanager.fleet.AgentLink;
 import io.resticmanager.fleet.AlertKind;
 import io.resticmanager.fleet.HostEntity;
+import io.resticmanager.fleet.HostStatus;
 import io.resticmanager.fleet.HostView;
 import io.resticmanager.fleet.NodeHosts;
 import io.resticmanager.jobs.JobKind;
@@ -106,6 +107,10 @@ class CrossNodeMessagesTest {
             "a", "r", "o"), Set.of(AlertKind.AGENT_OFFLINE)),
         new NodeHosts.Put(view, new HostSample("web-1", true, 1L, Map.of(JobKind.BACKUP, 2L), Map.of(), 3, 1,
             "a", "r", "o", 2L, new HostSample.Repository(48, 5_368_709_120L, -1, 4L)), Set.of(AlertKind.BACKUP_PARTIAL)),
+        new NodeHosts.ListStatus("", true, probe.getRef().unsafeUpcast()),
+        new NodeHosts.HostStatuses(List.of(new HostStatus(host, "web-1", true, true, 1L, "a", "r", "o", 2L,
+            Map.of(JobKind.BACKUP, 3L, JobKind.CHECK, 4L), Map.of(JobKind.CHECK, 4L), 3L, 7L, 48L, 5_368_709_120L, 1),
+            HostStatus.stored(new io.resticmanager.store.HostRow(host, "db-1", 1L, 0L, "", "", ""))), false),
         new NodeHosts.Gone(host));
     SerializationTestKit serialization = new SerializationTestKit(testKit.system());
     var ext = SerializationExtension.get(testKit.system().classicSystem());
@@ -135,6 +140,14 @@ class CrossNodeMessagesTest {
     long frame = testKit.system().settings().config().getBytes("pekko.remote.artery.advanced.maximum-frame-size");
     // Room for Artery's envelope, the sender and the recipient's path.
     org.junit.jupiter.api.Assertions.assertTrue(bytes < frame - 16 * 1024, bytes + " bytes in a frame of " + frame);
+    // the status page's pages of the same view
+    TestProbe<NodeHosts.HostStatuses> statuses = testKit.createTestProbe();
+    view.tell(new NodeHosts.ListStatus("", true, statuses.getRef()));
+    NodeHosts.HostStatuses s = statuses.receiveMessage();
+    org.junit.jupiter.api.Assertions.assertTrue(s.more() && s.hosts().size() > 10, s.hosts().size() + " hosts");
+    int statusBytes = ext.serialize(s).get().length;
+    org.junit.jupiter.api.Assertions.assertTrue(statusBytes < frame - 16 * 1024, statusBytes + " bytes in a frame of "
+        + frame);
     testKit.stop(view);
     db.close();
   }

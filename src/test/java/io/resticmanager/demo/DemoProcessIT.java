@@ -54,6 +54,20 @@ class DemoProcessIT {
             .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body();
       }
       assertTrue(body.contains("restic_manager_host_online{host=\"demo-host\"} 1"), body);
+      // the status page the banner points at: log in with the admin token, the fleet shows the demo host
+      assertTrue(banner.contains("status page:  open http://127.0.0.1:" + port + "/ in a browser"), banner);
+      HttpClient noRedirects = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+      HttpResponse<String> login = noRedirects.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + port + "/ui/login"))
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString("token=" + java.net.URLEncoder.encode(
+              Files.readString(data.resolve("admin-token")).trim(), java.nio.charset.StandardCharsets.UTF_8)))
+          .build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(303, login.statusCode());
+      String cookie = login.headers().firstValue("Set-Cookie").orElseThrow().split(";")[0];
+      String fleet = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+          .header("Cookie", cookie).build(), HttpResponse.BodyHandlers.ofString()).body();
+      assertTrue(fleet.contains(">demo-host</a>"), fleet);
       p.process.destroy();
       assertEquals(0, p.waitFor(Duration.ofSeconds(60)), p.outputText());
       String log = p.outputText();

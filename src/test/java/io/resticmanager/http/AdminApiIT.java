@@ -455,7 +455,7 @@ class AdminApiIT {
 
   @ParameterizedTest
   @CsvSource({"GET, /nope", "GET, /api/v1/nope", "GET, /api/v2/hosts", "POST, /api/v1", "GET, /metrics",
-      "DELETE, /"})
+      "GET, /ui/nope"})
   void unknownRoutesAre404WithAJsonBody(String method, String path) throws Exception {
     assertError(server.send(method, path, null, null), 404, "not_found");
     assertError(server.send(method, path, server.adminToken(), null), 404, "not_found");
@@ -470,7 +470,7 @@ class AdminApiIT {
   @ParameterizedTest
   @CsvSource({"PUT, /api/v1/jobs", "DELETE, /api/v1/alerts", "GET, /api/v1/enrollment-tokens",
       "PATCH, /api/v1/hosts/x", "GET, /api/v1/agents/enroll", "PUT, /api/v1/hosts", "GET, /api/v1/alerts/x/ack",
-      "POST, /healthz"})
+      "POST, /healthz", "DELETE, /"})
   void aWrongMethodIs405WithAJsonBody(String method, String path) throws Exception {
     HttpResponse<String> r = server.send(method, path, server.adminToken(), null);
     assertError(r, 405, "method_not_allowed");
