@@ -107,7 +107,11 @@ public class ApiDirectives extends AllDirectives {
           "invalid parameter \"limit\": must be a whole number from 1 to " + max));
     });
   }
-  /** Parses {@code limit} as {@link #limitParameter} and the cursor {@code before}; a cursor this server did not make is a 400. */
+
+  /**
+   * Parses {@code limit} as {@link #limitParameter} and the cursor {@code before}; a cursor this server did
+   * not make is a 400.
+   */
   protected Route pageParameters(int def, int max, BiFunction<Integer, Optional<Page.Cursor>, Route> inner) {
     return limitParameter(def, max, limit -> parameterOptional("before", raw -> {
       if (raw.isEmpty()) return inner.apply(limit, Optional.empty());
