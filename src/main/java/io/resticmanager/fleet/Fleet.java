@@ -91,10 +91,8 @@ public final class Fleet {
    */
   public CompletionStage<List<HostView>> list() {
     CompletionStage<List<HostRow>> rows = store.all();
-    CompletionStage<Map<String, NodeHosts.Live>> live =
-        AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
-            system.receptionist(), r -> Receptionist.find(NodeHosts.KEY, r), askTimeout, system.scheduler())
-        .thenCompose(listing -> liveViews(listing.getServiceInstances(NodeHosts.KEY)));
+    CompletionStage<Map<String, NodeHosts.Live>> live = this.<NodeHosts.Live, NodeHosts.LiveHosts>fromViews(
+        (v, after, r) -> new NodeHosts.ListLive(after, r));
     return rows.thenCombine(live, (stored, byId) -> {
       List<HostView> out = new ArrayList<>(stored.size());
       for (HostRow r : stored) {
@@ -113,10 +111,9 @@ public final class Fleet {
    */
   public CompletionStage<List<HostStatus>> statuses() {
     CompletionStage<List<HostRow>> rows = store.all();
-    CompletionStage<Map<String, HostStatus>> live =
-        AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
-            system.receptionist(), r -> Receptionist.find(NodeHosts.KEY, r), askTimeout, system.scheduler())
-        .thenCompose(listing -> statusViews(listing.getServiceInstances(NodeHosts.KEY)));
+    // This node's own view answers unpaged: a local reply crosses no frame.
+    CompletionStage<Map<String, HostStatus>> live = this.<HostStatus, NodeHosts.HostStatuses>fromViews(
+        (v, after, r) -> new NodeHosts.ListStatus(after, !v.equals(view), r));
     return rows.thenCombine(live, (stored, byId) -> {
       List<HostStatus> out = new ArrayList<>(stored.size());
       for (HostRow r : stored) {
@@ -127,62 +124,48 @@ public final class Fleet {
     });
   }
 
-  private CompletionStage<Map<String, HostStatus>> statusViews(Set<ActorRef<NodeHosts.Command>> views) {
-    Set<Address> unreachable = new HashSet<>();
-    for (Member m : Cluster.get(system).state().getUnreachable()) unreachable.add(m.address());
-    Map<String, HostStatus> byId = new ConcurrentHashMap<>();
-    List<CompletableFuture<Void>> asks = new ArrayList<>();
-    long deadline = System.nanoTime() + VIEW_WAIT.toNanos();
-    for (ActorRef<NodeHosts.Command> v : views) {
-      if (unreachable.contains(v.path().address())) continue;
-      asks.add(statusPages(v, "", deadline, byId).exceptionally(e -> null).toCompletableFuture());
-    }
-    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(x -> byId);
+  /** How to ask one node's view for the page of its hosts after {@code after}. */
+  @FunctionalInterface
+  private interface PageRequest<P> {
+    NodeHosts.Command of(ActorRef<NodeHosts.Command> view, String after, ActorRef<P> replyTo);
   }
 
-  /** As {@link #pages}, for {@link NodeHosts.ListStatus}; this node's own view answers in one reply. */
-  private CompletionStage<Void> statusPages(ActorRef<NodeHosts.Command> view, String after, long deadline,
-      Map<String, HostStatus> byId) {
-    Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-    return AskPattern.<NodeHosts.Command, NodeHosts.HostStatuses>ask(
-            view, r -> new NodeHosts.ListStatus(after, !view.equals(this.view), r), left, system.scheduler())
-        .thenCompose(page -> {
-          for (HostStatus h : page.hosts()) {
-            byId.merge(h.id(), h, (a, b) -> b.lastSeenAt() > a.lastSeenAt() ? b : a);
+  /**
+   * The hosts of every reachable node's view, by id: each view asked with {@code request} page after page, all
+   * within {@link #VIEW_WAIT}; a view that does not answer in time contributes what it answered so far.
+   */
+  private <H extends NodeHosts.Listed, P extends NodeHosts.ListedPage<H>> CompletionStage<Map<String, H>> fromViews(
+      PageRequest<P> request) {
+    return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
+            system.receptionist(), r -> Receptionist.find(NodeHosts.KEY, r), askTimeout, system.scheduler())
+        .thenCompose(listing -> {
+          Set<Address> unreachable = new HashSet<>();
+          for (Member m : Cluster.get(system).state().getUnreachable()) unreachable.add(m.address());
+          Map<String, H> byId = new ConcurrentHashMap<>();
+          List<CompletableFuture<Void>> asks = new ArrayList<>();
+          long deadline = System.nanoTime() + VIEW_WAIT.toNanos();
+          for (ActorRef<NodeHosts.Command> v : listing.getServiceInstances(NodeHosts.KEY)) {
+            if (unreachable.contains(v.path().address())) continue;
+            asks.add(pages(v, "", deadline, request, byId).exceptionally(e -> null).toCompletableFuture());
           }
-          if (!page.more() || page.hosts().isEmpty()) return CompletableFuture.completedFuture(null);
-          return statusPages(view, page.hosts().get(page.hosts().size() - 1).id(), deadline, byId);
+          return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(x -> byId);
         });
-  }
-
-  private CompletionStage<Map<String, NodeHosts.Live>> liveViews(Set<ActorRef<NodeHosts.Command>> views) {
-    Set<Address> unreachable = new HashSet<>();
-    for (Member m : Cluster.get(system).state().getUnreachable()) unreachable.add(m.address());
-    Map<String, NodeHosts.Live> byId = new ConcurrentHashMap<>();
-    List<CompletableFuture<Void>> asks = new ArrayList<>();
-    long deadline = System.nanoTime() + VIEW_WAIT.toNanos();
-    for (ActorRef<NodeHosts.Command> v : views) {
-      if (unreachable.contains(v.path().address())) continue;
-      asks.add(pages(v, "", deadline, byId).exceptionally(e -> null).toCompletableFuture());
-    }
-    return CompletableFuture.allOf(asks.toArray(CompletableFuture[]::new)).thenApply(x -> byId);
   }
 
   /**
    * Every page of one node's view from {@code after} on, into {@code byId}; all pages within the deadline.
    * During a hand-off a host may be on two nodes for a moment: the one that heard from it last wins.
    */
-  private CompletionStage<Void> pages(ActorRef<NodeHosts.Command> view, String after, long deadline,
-      Map<String, NodeHosts.Live> byId) {
+  private <H extends NodeHosts.Listed, P extends NodeHosts.ListedPage<H>> CompletionStage<Void> pages(
+      ActorRef<NodeHosts.Command> view, String after, long deadline, PageRequest<P> request, Map<String, H> byId) {
     Duration left = Duration.ofNanos(Math.max(1, deadline - System.nanoTime()));
-    return AskPattern.<NodeHosts.Command, NodeHosts.LiveHosts>ask(
-            view, r -> new NodeHosts.ListLive(after, r), left, system.scheduler())
+    return AskPattern.<NodeHosts.Command, P>ask(view, r -> request.of(view, after, r), left, system.scheduler())
         .thenCompose(page -> {
-          for (NodeHosts.Live h : page.hosts()) {
+          for (H h : page.hosts()) {
             byId.merge(h.id(), h, (a, b) -> b.lastSeenAt() > a.lastSeenAt() ? b : a);
           }
           if (!page.more() || page.hosts().isEmpty()) return CompletableFuture.completedFuture(null);
-          return pages(view, page.hosts().get(page.hosts().size() - 1).id(), deadline, byId);
+          return pages(view, page.hosts().get(page.hosts().size() - 1).id(), deadline, request, byId);
         });
   }
 }

@@ -16,7 +16,7 @@ import java.util.Map;
 public record HostStatus(String id, String name, boolean live, boolean online, long lastSeenAt, String agentVersion,
     String resticVersion, String os, long enrolledAt, Map<JobKind, Long> lastJobAt, Map<JobKind, Long> lastSuccessAt,
     long lastSnapshotAt, long lastBackupAddedBytes, long snapshots, long repositorySizeBytes, int openAlerts)
-    implements CborSerializable {
+    implements CborSerializable, NodeHosts.Listed {
 
   public HostStatus {
     lastJobAt = Map.copyOf(lastJobAt);

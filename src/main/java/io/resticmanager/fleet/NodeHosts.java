@@ -59,12 +59,26 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
    */
   public record ListLive(String after, ActorRef<LiveHosts> replyTo) implements Command {}
 
+  /** A host in a page of a view's hosts: its id, which orders the pages, and when it was last heard from. */
+  public interface Listed {
+    String id();
+
+    long lastSeenAt();
+  }
+
+  /** A page of a view's hosts, in id order; {@code more} when hosts after the last one remain. */
+  public interface ListedPage<H extends Listed> {
+    List<H> hosts();
+
+    boolean more();
+  }
+
   /** One host as its entity knows it. */
   public record Live(String id, boolean online, long lastSeenAt, String agentVersion, String resticVersion,
-      String os) implements CborSerializable {}
+      String os) implements CborSerializable, Listed {}
 
-  /** A page of {@link ListLive}; {@code more} when hosts after the last one remain. */
-  public record LiveHosts(List<Live> hosts, boolean more) implements CborSerializable {}
+  /** A page of {@link ListLive}. */
+  public record LiveHosts(List<Live> hosts, boolean more) implements CborSerializable, ListedPage<Live> {}
 
   /**
    * Replies with what the status page shows of this node's hosts ({@link HostStatus}) after {@code after}, paged
@@ -73,8 +87,8 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
    */
   public record ListStatus(String after, boolean paged, ActorRef<HostStatuses> replyTo) implements Command {}
 
-  /** A page of {@link ListStatus}; {@code more} when hosts after the last one remain. */
-  public record HostStatuses(List<HostStatus> hosts, boolean more) implements CborSerializable {}
+  /** A page of {@link ListStatus}. */
+  public record HostStatuses(List<HostStatus> hosts, boolean more) implements CborSerializable, ListedPage<HostStatus> {}
 
   /** Per host in a {@link HostStatuses} page: field names, numbers and the two maps of job times in CBOR. */
   static final int STATUS_OVERHEAD = 512;
