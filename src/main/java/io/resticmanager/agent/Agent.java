@@ -90,7 +90,7 @@ public final class Agent implements AutoCloseable {
     if (waiting > 0) log.info("[{}] unacked job event(s) in [{}] will be sent first", waiting, outbox.dir());
 
     Hello hello = new Hello(Frame.PROTOCOL_VERSION, BuildInfo.current().version(), resticVersion, s.hostname(), os());
-    JobQueue jobs = new JobQueue(runner, outbox, Clock.systemUTC(), new NoEvents(), s.statsInterval());
+    JobQueue jobs = new JobQueue(runner, outbox, Clock.systemUTC(), JobQueue.Events.NONE, s.statsInterval());
     AgentClient client = new AgentClient(http, s.webSocketUrls(), random, token, hello, outbox,
         c -> jobs.submit(c.jobId(), c.kind(), c.restore(), JobQueue.Origin.SERVER),
         new Backoff(s.minBackoff(), s.maxBackoff(), random), s.connectTimeout());
@@ -140,17 +140,5 @@ public final class Agent implements AutoCloseable {
   static String os() {
     String s = (System.getProperty("os.name", "") + " " + System.getProperty("os.version", "")).strip();
     return s.length() > 200 ? s.substring(0, 200) : s;
-  }
-
-  /** Placeholder until the client exists. */
-  private static final class NoEvents implements JobQueue.Events {
-    @Override
-    public void stored(Outbox.Entry entry) {}
-
-    @Override
-    public void progress(Frame.JobProgress progress) {}
-
-    @Override
-    public void unstored(Frame.FromAgent frame) {}
   }
 }

@@ -63,6 +63,18 @@ public final class JobQueue implements AutoCloseable {
 
     /** The repository's latest statistics; not stored. */
     default void repositoryStats(Frame.RepositoryStats stats) {}
+
+    /** Takes every event and does nothing with it: until a client exists to send them, and in tests. */
+    Events NONE = new Events() {
+      @Override
+      public void stored(Outbox.Entry entry) {}
+
+      @Override
+      public void progress(JobProgress progress) {}
+
+      @Override
+      public void unstored(Frame.FromAgent frame) {}
+    };
   }
 
   /** Why a job was queued; only scheduled jobs are deduplicated by kind. */

@@ -335,7 +335,7 @@ class AgentClientIT {
     Files.setPosixFilePermissions(restic, PosixFilePermissions.fromString("rwx------"));
     ResticRunner runner = new ResticRunner(restic.toString(), Map.of(), List.of(dir.toString()), ForgetPolicy.NONE,
         k -> Duration.ofMinutes(1), Clock.systemUTC());
-    JobQueue jobs = new JobQueue(runner, outbox, Clock.systemUTC(), new NoEvents());
+    JobQueue jobs = new JobQueue(runner, outbox, Clock.systemUTC(), JobQueue.Events.NONE);
     closeables.add(jobs);
     AgentClient c = client(outbox, cmd -> jobs.submit(cmd.jobId(), cmd.kind(), JobQueue.Origin.SERVER));
     jobs.events(c);
@@ -374,7 +374,7 @@ class AgentClientIT {
     Files.writeString(restic, "#!/bin/sh\ntouch '" + ran + "'\n");
     Files.setPosixFilePermissions(restic, PosixFilePermissions.fromString("rwx------"));
     JobQueue jobs = new JobQueue(new ResticRunner(restic.toString(), Map.of(), List.of(dir.toString()),
-        ForgetPolicy.NONE, k -> Duration.ofMinutes(1), Clock.systemUTC()), outbox, Clock.systemUTC(), new NoEvents());
+        ForgetPolicy.NONE, k -> Duration.ofMinutes(1), Clock.systemUTC()), outbox, Clock.systemUTC(), JobQueue.Events.NONE);
     closeables.add(jobs);
     AgentClient c = client(outbox, cmd -> jobs.submit(cmd.jobId(), cmd.kind(), cmd.restore(), JobQueue.Origin.SERVER));
     jobs.events(c);
@@ -453,16 +453,5 @@ class AgentClientIT {
       conn.drop();
     }
     assertTrue(perNode[0] >= 5 && perNode[1] >= 5, "connections per node: " + Arrays.toString(perNode));
-  }
-
-  private static final class NoEvents implements JobQueue.Events {
-    @Override
-    public void stored(Outbox.Entry entry) {}
-
-    @Override
-    public void progress(Frame.JobProgress progress) {}
-
-    @Override
-    public void unstored(Frame.FromAgent frame) {}
   }
 }
