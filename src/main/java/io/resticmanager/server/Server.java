@@ -2,6 +2,7 @@ package io.resticmanager.server;
 
 import io.resticmanager.config.SettingsLoader;
 import io.resticmanager.cluster.ClusterConfig;
+import io.resticmanager.fleet.Fleet;
 import io.resticmanager.store.Database;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -25,6 +26,9 @@ import org.slf4j.LoggerFactory;
 public final class Server {
   private static final Logger log = LoggerFactory.getLogger(Server.class);
   static final String JDBC_DISPATCHER = "restic-manager.blocking-jdbc-dispatcher";
+  private static final Duration SHARDING_WAIT = Duration.ofSeconds(10);
+  /** An entity id no host has (host ids are UUIDs). */
+  private static final String SHARDING_PROBE = "sharding-probe";
 
   private final ActorSystem<Void> system;
   private final Database db;
@@ -59,6 +63,7 @@ public final class Server {
     }
     try {
       Guardian.Started s = started.get(60, TimeUnit.SECONDS);
+      awaitSharding(s.fleet());
       return new Server(system, db, s, adminToken);
     } catch (ExecutionException | TimeoutException e) {
       system.terminate();
@@ -105,6 +110,26 @@ public final class Server {
   /** Closes the database after the actor system has terminated by other means. */
   public void closeDatabase() {
     db.close();
+  }
+
+  /**
+   * Waits, at most {@link #SHARDING_WAIT}, until a host's entity answers (an id no host has: it answers "no
+   * such host" and passivates), that is until cluster sharding has a coordinator and allocates shards. Until
+   * then every message to a host waits in the shard region; a server stopped in that window would wait out
+   * the region's graceful-shutdown timeout (10 s) for messages it can never deliver. A node whose cluster has
+   * not formed yet starts anyway once the wait is over.
+   */
+  private static void awaitSharding(Fleet fleet) throws InterruptedException {
+    long deadline = System.nanoTime() + SHARDING_WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        fleet.get(SHARDING_PROBE).toCompletableFuture().get(1, TimeUnit.SECONDS);
+        return;
+      } catch (ExecutionException | TimeoutException e) {
+        // not allocating shards yet
+      }
+    }
+    log.warn("Cluster sharding did not answer within {}; starting anyway", SHARDING_WAIT);
   }
 
   private static void awaitTermination(ActorSystem<Void> system) {
