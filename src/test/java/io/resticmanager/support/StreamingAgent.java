@@ -9,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -40,7 +41,13 @@ public final class StreamingAgent implements AutoCloseable {
   private static final Duration MAX_LIFE = Duration.ofMinutes(30);
   private static final Duration IO = Duration.ofSeconds(5);
   private static final String[] KINDS = {"backup", "backup", "backup", "check", "forget", "prune", "restore"};
-  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+  /**
+   * Jobs start a minute apart from here: a month ago, so within the server's default job retention (90 days)
+   * and older than its backup-max-age. A fixed date would age past the retention and have the server's
+   * pruner delete acked jobs during a test (as it did once: a rolling restart outlived the pruner's first
+   * sweep 30 s after it moved).
+   */
+  private static final Instant T0 = Instant.now().minus(Duration.ofDays(30)).truncatedTo(ChronoUnit.SECONDS);
 
   /** A job this agent sent; {@code status} is what its finish said. */
   public record SentJob(UUID id, String kind, String status) {}
