@@ -56,11 +56,16 @@ public class ApiDirectives extends AllDirectives {
         .addHeader(WWWAuthenticate.create(HttpChallenge.create("Bearer", Optional.empty())));
   }
 
+  /** Whether {@code presented} is the admin token (constant time). */
+  protected boolean isAdminToken(String presented) {
+    return BearerToken.matches(presented, adminToken);
+  }
+
   /** Runs {@code inner} only for {@code Authorization: Bearer <admin token>}; 401 otherwise. */
   protected Route admin(Supplier<Route> inner) {
     return optionalHeaderValueByName("Authorization", header -> {
       Optional<String> token = BearerToken.extract(header);
-      if (token.isPresent() && BearerToken.matches(token.get(), adminToken)) return inner.get();
+      if (token.isPresent() && isAdminToken(token.get())) return inner.get();
       return complete(unauthorized("A valid admin bearer token is required."));
     });
   }

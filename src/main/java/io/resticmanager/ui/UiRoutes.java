@@ -6,7 +6,6 @@ import io.resticmanager.fleet.Fleet;
 import io.resticmanager.fleet.HostEntity;
 import io.resticmanager.fleet.HostView;
 import io.resticmanager.http.ApiDirectives;
-import io.resticmanager.http.BearerToken;
 import io.resticmanager.jobs.JobKind;
 import io.resticmanager.store.AlertRow;
 import io.resticmanager.store.AlertStore;
@@ -72,7 +71,6 @@ public final class UiRoutes extends ApiDirectives {
       "offline", "The host's agent is not connected; the job was not sent.",
       "acked", "Alert acknowledged.");
 
-  private final String adminToken;
   private final Fleet fleet;
   private final HostStore hosts;
   private final JobStore jobs;
@@ -90,7 +88,6 @@ public final class UiRoutes extends ApiDirectives {
   public UiRoutes(String adminToken, Fleet fleet, HostStore hosts, JobStore jobs, AlertStore alerts,
       Sessions sessions, boolean secureCookie, Duration backupMaxAge, LongSupplier clock) {
     super(adminToken);
-    this.adminToken = adminToken;
     this.fleet = fleet;
     this.hosts = hosts;
     this.jobs = jobs;
@@ -159,7 +156,7 @@ public final class UiRoutes extends ApiDirectives {
   private Route login() {
     return form(fields -> {
       String token = fields.get("token");
-      if (token == null || !BearerToken.matches(token.strip(), adminToken)) {
+      if (token == null || !isAdminToken(token.strip())) {
         log.info("Status page login refused");
         return complete(html(StatusCodes.UNAUTHORIZED, LoginPage.page(true, false, assets)));
       }
