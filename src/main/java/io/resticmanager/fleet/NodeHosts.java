@@ -15,6 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -212,44 +215,45 @@ public final class NodeHosts extends AbstractBehavior<NodeHosts.Command> {
   }
 
   private Behavior<Command> onListLive(ListLive m) {
-    List<Live> page = new ArrayList<>(Math.min(PAGE, hosts.size()));
-    boolean more = false;
-    int bytes = 0;
-    for (Entry e : hosts.tailMap(m.after(), false).values()) {
-      HostView v = e.view();
-      int size = ENTRY_OVERHEAD + utf8(v.id()) + utf8(v.agentVersion()) + utf8(v.resticVersion()) + utf8(v.os());
-      if (page.size() == PAGE || (!page.isEmpty() && bytes + size > PAGE_BYTES)) {
-        more = true;
-        break;
-      }
-      bytes += size;
-      page.add(new Live(v.id(), v.online(), v.lastSeenAt(), v.agentVersion(), v.resticVersion(), v.os()));
-    }
-    m.replyTo().tell(new LiveHosts(List.copyOf(page), more));
+    m.replyTo().tell(page(m.after(), true,
+        v -> ENTRY_OVERHEAD + utf8(v.id()) + utf8(v.agentVersion()) + utf8(v.resticVersion()) + utf8(v.os()),
+        e -> {
+          HostView v = e.view();
+          return new Live(v.id(), v.online(), v.lastSeenAt(), v.agentVersion(), v.resticVersion(), v.os());
+        },
+        LiveHosts::new));
     return this;
   }
 
   private Behavior<Command> onListStatus(ListStatus m) {
-    List<HostStatus> page = new ArrayList<>(m.paged() ? Math.min(PAGE, hosts.size()) : hosts.size());
-    boolean more = false;
-    int bytes = 0;
-    for (Entry e : hosts.tailMap(m.after(), false).values()) {
-      HostView v = e.view();
-      if (!m.paged()) {
-        page.add(HostStatus.of(v, e.sample()));
-        continue;
-      }
-      int size = STATUS_OVERHEAD + utf8(v.id()) + utf8(v.name()) + utf8(v.agentVersion()) + utf8(v.resticVersion())
-          + utf8(v.os());
-      if (page.size() == PAGE || (!page.isEmpty() && bytes + size > PAGE_BYTES)) {
-        more = true;
-        break;
-      }
-      bytes += size;
-      page.add(HostStatus.of(v, e.sample()));
-    }
-    m.replyTo().tell(new HostStatuses(List.copyOf(page), more));
+    m.replyTo().tell(page(m.after(), m.paged(),
+        v -> STATUS_OVERHEAD + utf8(v.id()) + utf8(v.name()) + utf8(v.agentVersion()) + utf8(v.resticVersion())
+            + utf8(v.os()),
+        e -> HostStatus.of(e.view(), e.sample()),
+        HostStatuses::new));
     return this;
+  }
+
+  /**
+   * This node's hosts after {@code after} in id order, each made by {@code as}, into the reply {@code page}
+   * makes of them and whether hosts remain. When {@code paged} the page ends before {@link #PAGE} hosts or
+   * before their text, by {@code size}, passes {@link #PAGE_BYTES}; else it holds every host.
+   */
+  private <H, P> P page(String after, boolean paged, ToIntFunction<HostView> size, Function<Entry, H> as,
+      BiFunction<List<H>, Boolean, P> page) {
+    List<H> out = new ArrayList<>(paged ? Math.min(PAGE, hosts.size()) : hosts.size());
+    int bytes = 0;
+    for (Entry e : hosts.tailMap(after, false).values()) {
+      if (paged) {
+        int next = size.applyAsInt(e.view());
+        if (out.size() == PAGE || (!out.isEmpty() && bytes + next > PAGE_BYTES)) {
+          return page.apply(List.copyOf(out), true);
+        }
+        bytes += next;
+      }
+      out.add(as.apply(e));
+    }
+    return page.apply(List.copyOf(out), false);
   }
 
   private static int utf8(String s) {
