@@ -5,6 +5,7 @@ import io.resticmanager.store.StoreOverloadedException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
@@ -59,6 +60,15 @@ public class ApiDirectives extends AllDirectives {
   /** Whether {@code presented} is the admin token (constant time). */
   protected boolean isAdminToken(String presented) {
     return BearerToken.matches(presented, adminToken);
+  }
+
+  /** Whether {@code id} can be a host's: a UUID in the form enrollment makes them (lower-case, 8-4-4-4-12). */
+  public static boolean isHostId(String id) {
+    try {
+      return UUID.fromString(id).toString().equals(id);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** Runs {@code inner} only for {@code Authorization: Bearer <admin token>}; 401 otherwise. */

@@ -5,7 +5,6 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import io.resticmanager.fleet.Fleet;
 import io.resticmanager.fleet.HostEntity;
 import io.resticmanager.fleet.HostView;
-import java.util.UUID;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -53,12 +52,7 @@ public final class HostRoutes extends ApiDirectives {
 
   /** Runs {@code inner} only for an id that can be a host's (a UUID as enrollment makes them); 404 otherwise. */
   private Route hostId(String id, Supplier<Route> inner) {
-    try {
-      if (UUID.fromString(id).toString().equals(id)) return inner.get();
-    } catch (IllegalArgumentException e) {
-      // not a UUID: no such host
-    }
-    return complete(noSuchHost());
+    return isHostId(id) ? inner.get() : complete(noSuchHost());
   }
 
   private static HttpResponse noSuchHost() {

@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -326,14 +325,6 @@ public final class UiRoutes extends ApiDirectives {
   }
 
   // ---- responses ----
-
-  private static boolean isHostId(String id) {
-    try {
-      return UUID.fromString(id).toString().equals(id);
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
-  }
 
   private static HttpResponse html(StatusCode status, String body) {
     return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(HTML, body));
