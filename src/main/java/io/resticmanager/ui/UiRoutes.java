@@ -258,24 +258,24 @@ public final class UiRoutes extends ApiDirectives {
         })));
   }
 
+  /** What the alerts page reads: the open alerts, the latest resolved ones and every host (for names). */
+  private record AlertLists(Page<AlertRow> open, Page<AlertRow> resolved, List<HostRow> hosts) {}
+
   private Route alertsPage(Sessions.Session s) {
     return parameterOptional("fragment", frag -> parameterOptional("msg", msg -> {
       var open = alerts.list(AlertStore.Filter.OPEN, 500, Optional.empty());
       var resolved = alerts.list(AlertStore.Filter.RESOLVED, 50, Optional.empty());
       var names = hosts.all();
-      return await(open.thenCompose(o -> resolved.thenCombine(names, (r, n) -> new Object[] {o, r, n})), parts -> {
-        @SuppressWarnings("unchecked") Page<AlertRow> o = (Page<AlertRow>) parts[0];
-        @SuppressWarnings("unchecked") Page<AlertRow> r = (Page<AlertRow>) parts[1];
-        @SuppressWarnings("unchecked") List<HostRow> n = (List<HostRow>) parts[2];
+      return await(open.thenCompose(o -> resolved.thenCombine(names, (r, n) -> new AlertLists(o, r, n))), d -> {
         Map<String, String> byId = new HashMap<>();
-        for (HostRow h : n) byId.put(h.id(), h.name());
+        for (HostRow h : d.hosts()) byId.put(h.id(), h.name());
         long now = clock.getAsLong();
         if (frag.isPresent()) {
           StringBuilder out = new StringBuilder(8 * 1024);
-          AlertsPage.fragment(out, o.rows(), r.rows(), byId, now, s.csrf());
+          AlertsPage.fragment(out, d.open().rows(), d.resolved().rows(), byId, now, s.csrf());
           return complete(html(StatusCodes.OK, out.toString()));
         }
-        return complete(html(StatusCodes.OK, AlertsPage.page(o.rows(), r.rows(), byId, now,
+        return complete(html(StatusCodes.OK, AlertsPage.page(d.open().rows(), d.resolved().rows(), byId, now,
             msg.map(MESSAGES::get).orElse(null), assets, s.csrf())));
       });
     }));
