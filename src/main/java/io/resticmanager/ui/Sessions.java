@@ -1,5 +1,6 @@
 package io.resticmanager.ui;
 
+import io.resticmanager.http.BearerToken;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -77,8 +78,7 @@ public final class Sessions {
 
   /** True when {@code presented} is the session's CSRF token, compared in constant time. */
   public static boolean csrfMatches(Session s, String presented) {
-    if (presented == null) return false;
-    return MessageDigest.isEqual(s.csrf().getBytes(StandardCharsets.UTF_8), presented.getBytes(StandardCharsets.UTF_8));
+    return BearerToken.matches(presented, s.csrf());
   }
 
   private void sweep(long now) {
